@@ -1,0 +1,26 @@
+{
+    'name': "Fusion Clover",
+    'version': '19.0.1.0.0',
+    'category': 'Accounting/Payment Providers',
+    'sequence': 360,
+    'summary': "Clover payments: hosted iframe checkout, terminals, refunds and webhooks.",
+    'description': " ",  # Non-empty so Odoo does not render the repository README as the module page.
+    'author': "Fusion Clover",
+    'website': "https://www.clover.com",
+    'depends': ['payment', 'account_payment', 'sale'],
+    'data': [
+        'security/fusion_clover_security.xml',
+        'security/ir.model.access.csv',
+
+        'views/clover_templates.xml',
+        'views/payment_provider_views.xml',
+        'views/res_config_settings_views.xml',
+
+        # The provider record references the views above: load it last.
+        'data/payment_provider_data.xml',
+    ],
+    'post_init_hook': 'post_init_hook',
+    'uninstall_hook': 'uninstall_hook',
+    'license': 'LGPL-3',
+    'installable': True,
+}

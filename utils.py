@@ -1,0 +1,223 @@
+"""Pure helpers shared by the models, the controllers and the tests: no ORM, no I/O."""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from . import const
+
+_B64URL_RE = re.compile(r'[A-Za-z0-9_-]*')
+_NONCE_RE = re.compile(r'[0-9a-f]{32}')
+
+
+# === AMOUNTS === #
+
+def format_clover_amount(amount, currency):
+    """Return `amount` in the currency's minor units, as Clover expects it on the wire.
+
+    The amount is rounded with the currency's rounding in decimal arithmetic, so that 19.99 never
+    becomes 1998 through a binary float.
+
+    :param float amount: The amount in major units; must not be negative.
+    :param currency: A `res.currency` record (only `rounding` and `decimal_places` are read).
+    :return: The amount in minor units.
+    :rtype: int
+    :raise ValueError: If the amount is negative.
+    """
+    value = Decimal(repr(float(amount)))
+    if value < 0:
+        raise ValueError("Clover amounts cannot be negative.")
+    rounding = Decimal(repr(currency.rounding))
+    rounded = (value / rounding).to_integral_value(ROUND_HALF_UP) * rounding
+    return int(rounded.scaleb(currency.decimal_places).to_integral_value(ROUND_HALF_UP))
+
+
+def parse_clover_amount(minor_amount, currency):
+    """Return Clover's minor-unit `minor_amount` in the currency's major units.
+
+    :param int minor_amount: The amount in minor units.
+    :param currency: A `res.currency` record.
+    :rtype: float
+    """
+    return float(Decimal(int(minor_amount)).scaleb(-currency.decimal_places))
+
+
+# === BASE64URL === #
+
+def b64url_encode(data):
+    """Encode bytes as unpadded base64url text."""
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
+
+
+def b64url_decode(text):
+    """Decode unpadded base64url text; reject padding and foreign characters.
+
+    :raise ValueError: If `text` is not unpadded base64url.
+    """
+    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url")
+    try:
+        return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+    except binascii.Error as error:
+        raise ValueError("not unpadded base64url") from error
+
+
+# === CARDS === #
+
+# (brand, BIN prefix ranges as (low, high) on the first six digits), most specific first.
+_BRAND_RANGES = (
+    ('AMEX', ((340000, 349999), (370000, 379999))),
+    ('DINERS', ((300000, 305999), (360000, 369999), (380000, 399999))),
+    ('JCB', ((352800, 358999),)),
+    ('DISCOVER', ((601100, 601199), (622126, 622925), (644000, 659999))),
+    ('MC', ((510000, 559999), (222100, 272099))),
+    ('VISA', ((400000, 499999),)),
+)
+
+
+def detect_brand_from_pan(pan):
+    """Return the Clover brand (`VISA`, `MC`, `AMEX`, `DISCOVER`, `DINERS`, `JCB`) of a card
+    number from its BIN, or None when the BIN belongs to no brand Clover tokenizes."""
+    digits = re.sub(r'[ -]', '', pan or '')
+    if not digits.isdigit() or len(digits) < 6:
+        return None
+    bin6 = int(digits[:6])
+    for brand, ranges in _BRAND_RANGES:
+        if any(low <= bin6 <= high for low, high in ranges):
+            return brand
+    return None
+
+
+# === SIGNED OAUTH STATE === #
+
+def new_secret():
+    """Return a random HMAC key for signed states."""
+    return secrets.token_urlsafe(32)
+
+
+class InvalidState(ValueError):
+    """A signed OAuth state that must be refused; `reason` is a short machine word."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _state_signature(payload_b64, secret):
+    return hmac.new(secret.encode(), payload_b64.encode('ascii'), hashlib.sha256).digest()
+
+
+def sign_state(payload, secret):
+    """Return the signed state `b64u(payload_json).b64u(hmac_sha256(secret, b64u(payload_json)))`.
+
+    :param dict payload: `redirect_to`, `nonce`, `iat` and optionally `customer`.
+    :param str secret: The key shared with the dispatcher.
+    :rtype: str
+    """
+    payload_b64 = b64url_encode(json.dumps(payload, separators=(',', ':')).encode())
+    return f'{payload_b64}.{b64url_encode(_state_signature(payload_b64, secret))}'
+
+
+def new_state_payload(redirect_to, now, customer=None):
+    """Return a fresh state payload for `redirect_to`, issued at `now` (Unix seconds)."""
+    payload = {'redirect_to': redirect_to, 'nonce': secrets.token_hex(16), 'iat': int(now)}
+    if customer:
+        payload['customer'] = customer
+    return payload
+
+
+def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STATE_CLOCK_SKEW):
+    """Check a signed state's form, signature (in constant time) and age; return its payload.
+
+    Where the payload may send the user is the caller's to check: it knows which URL is its own.
+
+    :param str state: The state as received.
+    :param str secret: The key shared with the dispatcher.
+    :param int now: The current time in Unix seconds.
+    :return: The payload.
+    :rtype: dict
+    :raise InvalidState: With reason `malformed`, `signature`, `expired` or `future`.
+    """
+    parts = state.split('.') if isinstance(state, str) else ()
+    if len(parts) != 2:
+        raise InvalidState('malformed')
+    payload_b64, signature_b64 = parts
+    try:
+        signature = b64url_decode(signature_b64)
+        payload_bytes = b64url_decode(payload_b64)
+    except ValueError as error:
+        raise InvalidState('malformed') from error
+    if not hmac.compare_digest(signature, _state_signature(payload_b64, secret)):
+        raise InvalidState('signature')
+    try:
+        payload = json.loads(payload_bytes)
+    except ValueError as error:
+        raise InvalidState('malformed') from error
+    if not _is_well_formed_payload(payload):
+        raise InvalidState('malformed')
+    if now - payload['iat'] > max_age:
+        raise InvalidState('expired')
+    if payload['iat'] - now > skew:
+        raise InvalidState('future')
+    return payload
+
+
+def _is_well_formed_payload(payload):
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get('redirect_to'), str)
+        and isinstance(payload.get('nonce'), str)
+        and bool(_NONCE_RE.fullmatch(payload['nonce']))
+        and type(payload.get('iat')) is int  # bool is an int subclass: refuse it too.
+    )
+
+
+# === REDACTION === #
+
+REDACTED = '[REDACTED]'
+# Card numbers (13-19 digits, possibly grouped) and single-use clv_ card tokens.
+_PAN_RE = re.compile(r'(?<![\w])(?:\d[ -]?){12,18}\d(?![\w])')
+_CARD_TOKEN_RE = re.compile(r'clv_[A-Za-z0-9]+')
+
+
+def redact(data, sensitive_keys=const.SENSITIVE_KEYS):
+    """Return a copy of `data` with the values of sensitive keys, card numbers and card tokens
+    masked, at any depth of dicts and lists."""
+    if isinstance(data, dict):
+        return {
+            key: REDACTED if key in sensitive_keys else redact(value, sensitive_keys)
+            for key, value in data.items()
+        }
+    if isinstance(data, (list, tuple)):
+        return [redact(value, sensitive_keys) for value in data]
+    if isinstance(data, str):
+        return redact_text(data)
+    return data
+
+
+def redact_text(text, sensitive_keys=const.SENSITIVE_KEYS):
+    """Mask secrets in free text: JSON bodies are redacted key by key, anything else loses its
+    card numbers and card tokens."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, (dict, list)):
+        return json.dumps(redact(parsed, sensitive_keys))
+    return _CARD_TOKEN_RE.sub(REDACTED, _PAN_RE.sub(REDACTED, text))
+
+
+def redact_url(url, sensitive_keys=const.SENSITIVE_KEYS):
+    """Mask the sensitive query parameters of `url` (legacy OAuth puts secrets there)."""
+    parts = urlsplit(url)
+    query = [
+        (key, REDACTED if key in sensitive_keys else redact_text(value))
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe='[]')))
