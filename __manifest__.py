@@ -4,7 +4,6 @@
     'category': 'Accounting/Payment Providers',
     'sequence': 360,
     'summary': "Clover payments: hosted iframe checkout, terminals, refunds and webhooks.",
-    'description': " ",  # Non-empty so Odoo does not render the repository README as the module page.
     'author': "Fusion Clover",
     'website': "https://www.clover.com",
     'depends': ['payment', 'account_payment', 'sale'],
@@ -22,5 +21,4 @@
     'post_init_hook': 'post_init_hook',
     'uninstall_hook': 'uninstall_hook',
     'license': 'LGPL-3',
-    'installable': True,
 }

@@ -3,7 +3,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from odoo import _, http
+from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
@@ -27,22 +27,28 @@ class CloverController(http.Controller):
         stores nothing and says why on a page; Clover's own errors never show as a traceback.
         """
         if not request.env.user.has_group('fusion_clover.group_fusion_clover_admin'):
-            return self._clover_result_page(403, _("Only a Clover administrator can connect Odoo to Clover."))
+            return self._clover_result_page(
+                403, request.env._("Only a Clover administrator can connect Odoo to Clover.")
+            )
         provider_sudo = request.env['payment.provider'].sudo().search([
             ('code', '=', 'clover'),
             *request.env['payment.provider']._check_company_domain(request.env.company),
         ], limit=1)
         if not provider_sudo:
-            return self._clover_result_page(404, _("There is no Clover provider in this company."))
+            return self._clover_result_page(
+                404, request.env._("There is no Clover provider in this company.")
+            )
         if not (state and code and merchant_id and _MERCHANT_ID_RE.fullmatch(merchant_id)):
-            return self._clover_result_page(400, _("Clover's answer is incomplete: state, code and merchant are required."))
+            return self._clover_result_page(
+                400, request.env._("Clover's answer is incomplete: state, code and merchant are required.")
+            )
 
         refusal = self._clover_check_state(state, provider_sudo)
         if refusal:
             return self._clover_result_page(403, refusal)
         known_merchant = provider_sudo.clover_merchant_id
         if known_merchant and known_merchant != merchant_id:
-            return self._clover_result_page(403, _(
+            return self._clover_result_page(403, request.env._(
                 "This provider is connected to merchant %(known)s, not %(other)s. Disconnect it first.",
                 known=known_merchant, other=merchant_id,
             ))
@@ -50,9 +56,9 @@ class CloverController(http.Controller):
             provider_sudo._clover_complete_connection(merchant_id, code)
         except (CloverAPIError, UserError) as error:
             _logger.warning("Connect to Clover failed for provider %s: %s", provider_sudo.id, error)
-            return self._clover_result_page(502, _("Clover refused the connection: %s", error))
+            return self._clover_result_page(502, request.env._("Clover refused the connection: %s", error))
         provider_sudo.invalidate_recordset()
-        return self._clover_result_page(200, _(
+        return self._clover_result_page(200, request.env._(
             "Connected to Clover. Merchant: %s", provider_sudo.clover_merchant_name or merchant_id,
         ), provider=provider_sudo)
 
@@ -60,19 +66,22 @@ class CloverController(http.Controller):
         """Return why `state` must be refused, or None. A valid state is consumed."""
         secret = request.env['ir.config_parameter'].sudo().get_param(const.DISPATCHER_SECRET_PARAM)
         if not secret:
-            return _("No state secret is configured: start again from Connect to Clover.")
+            return request.env._("No state secret is configured: start again from Connect to Clover.")
         try:
             payload = utils.verify_state(state, secret, int(time.time()))
         except utils.InvalidState as error:
             _logger.warning("Refused a Clover OAuth state: %s.", error.reason)
-            return _("The sign-in link is invalid or has expired (%s). Start again from Connect to Clover.", error.reason)
+            return request.env._(
+                "The sign-in link is invalid or has expired (%s). Start again from Connect to Clover.",
+                error.reason,
+            )
         if not self._clover_is_own_callback(payload['redirect_to'], provider_sudo):
             _logger.warning("Refused a Clover OAuth state meant for another Odoo.")
-            return _("This sign-in link was issued for another Odoo.")
+            return request.env._("This sign-in link was issued for another Odoo.")
         issued_at = datetime.fromtimestamp(payload['iat'], tz=UTC).replace(tzinfo=None)
         if not request.env['clover.oauth.nonce'].sudo()._consume(payload['nonce'], issued_at):
             _logger.warning("Refused a replayed Clover OAuth state.")
-            return _("This sign-in link was already used. Start again from Connect to Clover.")
+            return request.env._("This sign-in link was already used. Start again from Connect to Clover.")
         return None
 
     @staticmethod

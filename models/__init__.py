@@ -1,3 +1,1 @@
-from . import clover_oauth_nonce
-from . import payment_provider
-from . import res_config_settings
+from . import clover_oauth_nonce, payment_provider, res_config_settings

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import psycopg2.errors
 import requests
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.payment.logging import get_payment_logger
@@ -60,9 +60,7 @@ class PaymentProvider(models.Model):
         string="Clover App ID", help="The App ID of the Clover app, used as OAuth client_id.",
         copy=False,
     )
-    clover_app_secret = fields.Char(
-        string="Clover App Secret", copy=False, groups='base.group_system',
-    )
+    clover_app_secret = fields.Char(string="App Secret", copy=False, groups='base.group_system')
     clover_remote_app_id = fields.Char(
         string="Remote App ID (RAID)",
         help="Sent as X-POS-Id on terminal calls; Clover requires it in production.",
@@ -103,7 +101,7 @@ class PaymentProvider(models.Model):
 
     # === COMPUTE METHODS === #
 
-    def _compute_feature_support_fields(self):
+    def _compute_feature_support_fields(self):  # pylint: disable=missing-return
         """Override of `payment` to enable the features Clover supports."""
         super()._compute_feature_support_fields()
         self.filtered(lambda p: p.code == 'clover').update({
@@ -183,7 +181,7 @@ class PaymentProvider(models.Model):
         """Open Clover's authorize page with a signed state that brings the merchant back here."""
         self.ensure_one()
         if not self.clover_app_id:
-            raise UserError(_("Set the Clover App ID before connecting."))
+            raise UserError(self.env._("Set the Clover App ID before connecting."))
         callback_url = self._clover_get_callback_url()
         payload = utils.new_state_payload(callback_url, time.time())
         state = utils.sign_state(payload, self._clover_get_dispatcher_secret())
@@ -218,7 +216,7 @@ class PaymentProvider(models.Model):
             'tag': 'display_notification',
             'params': {
                 'type': 'success',
-                'message': _("Test Connection successful. Merchant: %s", name),
+                'message': self.env._("Test Connection successful. Merchant: %s", name),
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
@@ -233,7 +231,7 @@ class PaymentProvider(models.Model):
         secret = params.get_param(const.DISPATCHER_SECRET_PARAM)
         if not secret:
             if params.get_param(const.DISPATCHER_URL_PARAM):
-                raise UserError(_(
+                raise UserError(self.env._(
                     "Set the system parameter %s to the dispatcher's secret.",
                     const.DISPATCHER_SECRET_PARAM,
                 ))
@@ -283,7 +281,7 @@ class PaymentProvider(models.Model):
     def _clover_fetch_merchant_name(self):
         merchant_id = self._clover_get_connection_values()['clover_merchant_id']
         if not merchant_id:
-            raise UserError(_("Connect to Clover first: no merchant is set."))
+            raise UserError(self.env._("Connect to Clover first: no merchant is set."))
         merchant = self._clover_api_request('platform', 'GET', f'/v3/merchants/{merchant_id}')
         self._clover_commit_connection_values({'clover_merchant_name': merchant.get('name')})
         return merchant.get('name')
@@ -377,7 +375,7 @@ class PaymentProvider(models.Model):
                 return values['clover_oauth_access_token']
             if not values['clover_oauth_refresh_token']:
                 raise CloverAPIError(
-                    _("The Clover access token expired and there is no refresh token. "
+                    self.env._("The Clover access token expired and there is no refresh token. "
                       "Reconnect to Clover."), status=401,
                 )
             token_data = provider._clover_api_request('oauth', 'POST', '/oauth/v2/refresh', payload={
@@ -467,12 +465,12 @@ class PaymentProvider(models.Model):
             )
         except requests.exceptions.Timeout as error:
             raise CloverAPIError(
-                _("Clover did not answer in time. The outcome is unknown; retrying is safe."),
+                self.env._("Clover did not answer in time. The outcome is unknown; retrying is safe."),
                 outcome_unknown=True,
             ) from error
         except requests.exceptions.RequestException as error:
             raise CloverAPIError(
-                _("Could not establish the connection to Clover."), outcome_unknown=True,
+                self.env._("Could not establish the connection to Clover."), outcome_unknown=True,
             ) from error
         self._log_response(response, reference=reference)
         return response
@@ -486,13 +484,13 @@ class PaymentProvider(models.Model):
         if surface == 'token':
             pakms_key = self._clover_get_connection_values()['clover_pakms_key']
             if not pakms_key:
-                raise UserError(_("No PAKMS key: connect to Clover first."))
+                raise UserError(self.env._("No PAKMS key: connect to Clover first."))
             return ('apikey', pakms_key)
         access_token = self._clover_get_platform_token()
         if access_token:
             return ('oauth', access_token)
         if surface == 'connect':
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Clover terminals (REST Pay Display) accept only an OAuth token. "
                 "Click Connect to Clover on the provider."
             ))
@@ -501,7 +499,7 @@ class PaymentProvider(models.Model):
             return ('legacy', provider_sudo.clover_rest_api_token)
         if provider_sudo.clover_api_key:
             return ('ecommerce_key', provider_sudo.clover_api_key)
-        raise UserError(_("This provider is not connected to Clover. Click Connect to Clover."))
+        raise UserError(self.env._("This provider is not connected to Clover. Click Connect to Clover."))
 
     def _build_request_url(self, endpoint, **kwargs):
         """Override of `payment` to pick the host of the request's surface."""
@@ -561,18 +559,18 @@ class PaymentProvider(models.Model):
         details = self._clover_error_details(response)
         status = response.status_code
         if status == 401:
-            message = _(
+            message = self.env._(
                 "Clover refused the credentials (%s). Reconnect to Clover; if it persists, the "
                 "Clover app lacks a permission and the merchant must reinstall it.",
                 details['message'],
             )
         elif status == 429:
-            message = _("Clover is rate limiting requests; try again in a moment.")
+            message = self.env._("Clover is rate limiting requests; try again in a moment.")
         elif status >= 500:
-            message = _("Clover had an error (HTTP %(status)s): %(message)s",
+            message = self.env._("Clover had an error (HTTP %(status)s): %(message)s",
                         status=status, message=details['message'])
         else:
-            message = _("Clover refused the request: %s", details['message'])
+            message = self.env._("Clover refused the request: %s", details['message'])
         return CloverAPIError(
             message, status=status, code=details['code'], decline_code=details['decline_code'],
             error_type=details['error_type'], outcome_unknown=status >= 500,

@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -11,7 +11,7 @@ class ResConfigSettings(models.TransientModel):
         ], limit=1)
         return {
             'type': 'ir.actions.act_window',
-            'name': _("Clover"),
+            'name': self.env._("Clover"),
             'res_model': 'payment.provider',
             'res_id': provider.id,
             'view_mode': 'form',

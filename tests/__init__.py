@@ -1,0 +1,2 @@
+from . import test_provider
+from . import test_utils
