@@ -1,4 +1,5 @@
 """The WSGI application: routing, request recording, injected faults, rate limits, CORS."""
+import contextlib
 import re
 import socket
 import sys
@@ -140,7 +141,5 @@ def _apply_fault(fault, path):
 def _close_socket(environ):
     connection = environ.get("werkzeug.socket")
     if connection is not None:
-        try:
+        with contextlib.suppress(OSError):  # the client may be gone already
             connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

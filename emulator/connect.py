@@ -7,7 +7,6 @@ stored outcome, and a replay of a call still in flight waits for it instead of c
 """
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from . import ids, ledger
 from .auth import authenticate
@@ -46,9 +45,9 @@ class Operation:
     fingerprint: str
     device: Device
     generation: int
-    script: Optional[Script] = None
-    forced: Optional[str] = None
-    reply: Optional[Reply] = None
+    script: Script | None = None
+    forced: str | None = None
+    reply: Reply | None = None
 
 
 def _bad_request(message):

@@ -2,7 +2,6 @@
 import fnmatch
 import time
 from dataclasses import asdict, dataclass
-from typing import Optional
 
 from . import oauth, seed, webhooks
 from .connect import OUTCOMES, Script
@@ -15,9 +14,9 @@ routes = Routes()
 @dataclass
 class Fault:
     path: str  # exact path or a glob such as /v1/charges*
-    method: Optional[str] = None
-    status: Optional[int] = None
-    body: Optional[object] = None
+    method: str | None = None
+    status: int | None = None
+    body: object | None = None
     delay: float = 0.0
     drop: bool = False
     after: bool = False  # act after the handler ran (its effects stay), not before

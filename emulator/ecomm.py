@@ -4,7 +4,6 @@ payment sources and list pages (clover-api.md §2). Callers hold store.lock.
 import json
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from .auth import authenticate
 from .records import IdempotencyRecord
@@ -115,8 +114,8 @@ def optional_fields(payload):
 @dataclass
 class Source:
     card: dict
-    token: Optional[object]
-    customer_id: Optional[str]
+    token: object | None
+    customer_id: str | None
 
     def consume(self):
         if self.token is not None:
