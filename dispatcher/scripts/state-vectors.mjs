@@ -53,6 +53,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 // Three "~" (0x7e) encode to a base64url "-" whatever their alignment: a label that needs the url alphabet.
 const TILDES = "~~~";
 
+/** @type {Array<[name: string, reason: string | null, build: (claims: any) => string]>} */
 const CASES = [
   ["valid", null, signed],
   ["valid with customer label (non-ASCII)", null,

@@ -1,0 +1,133 @@
+// Clover webhooks: one endpoint for the whole Clover app, fanned out to each merchant's Odoo. The body is
+// read once, parsed once for routing, and forwarded byte for byte: Odoo authenticates it with X-Clover-Auth.
+import type { Config } from "./config";
+import { textResponse } from "./http";
+
+export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
+const FORWARDED_HEADERS = ["content-type", "x-clover-auth"];
+const LOGGED_UNKNOWN_IDS = 20;
+const BANNER = "=".repeat(72);
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+type CloverEvent = Record<string, unknown>;
+
+export async function handleWebhook(request: Request, config: Config): Promise<Response> {
+  const body = await readBody(request, MAX_WEBHOOK_BYTES);
+  if (!body) return textResponse(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  const event = parseEvent(body);
+  if (!event) return textResponse(400, "body is not a JSON object");
+  const urls = typeof event.verificationCode === "string"
+    ? announceVerification(event.verificationCode, config)
+    : routeEvent(event, config);
+  const delivered = await Promise.all(urls.map((url) => forward(url, body, request.headers, config.forwardTimeoutMs)));
+  const failed = delivered.filter((ok) => !ok).length;
+  console.log(`webhook: ${body.byteLength} bytes forwarded to ${urls.length} Odoo URL(s), ${failed} failed`);
+  // Always 200: one customer's outage must not look like the dispatcher failing to Clover (see README).
+  return textResponse(200, "ok");
+}
+
+// Null when the body exceeds `limit`; a declared length over the limit is refused before reading anything.
+async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (Number(request.headers.get("content-length")) > limit) return null;
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(chunk.value);
+  }
+  return concat(chunks, size);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function parseEvent(body: Uint8Array): CloverEvent | null {
+  try {
+    const value: unknown = JSON.parse(STRICT_UTF8.decode(body));
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// Clover shows the code once, and every Odoo must be able to log it too, so it goes to all of them.
+function announceVerification(code: string, config: Config): readonly string[] {
+  console.warn([
+    BANNER,
+    `CLOVER WEBHOOK VERIFICATION CODE: ${JSON.stringify(code)}`,
+    "Paste it in Clover's Developer Dashboard > App Settings > Webhooks, then press Verify.",
+    `Forwarding it to all ${config.allWebhookUrls.length} routed Odoo URL(s).`,
+    BANNER,
+  ].join("\n"));
+  return config.allWebhookUrls;
+}
+
+// Distinct Odoo URLs for the event's merchants: each Odoo gets one copy of a batch, however many of its
+// merchants it names.
+function routeEvent(event: CloverEvent, config: Config): string[] {
+  const urls = new Set<string>();
+  const unknown: string[] = [];
+  for (const merchantId of merchantIds(event)) {
+    const url = config.webhookUrls.get(merchantId);
+    if (url) urls.add(url);
+    else unknown.push(merchantId);
+  }
+  if (unknown.length) logUnknown(unknown);
+  return [...urls];
+}
+
+// The app firehose keys events by merchant (`merchants.<mId>`); other shapes carry `merchantId`.
+function merchantIds(event: CloverEvent): Set<string> {
+  const ids = new Set(isObject(event.merchants) ? Object.keys(event.merchants) : []);
+  if (typeof event.merchantId === "string") ids.add(event.merchantId);
+  return ids;
+}
+
+function logUnknown(merchantIds: string[]): void {
+  const shown = merchantIds.slice(0, LOGGED_UNKNOWN_IDS).join(", ");
+  const more = merchantIds.length > LOGGED_UNKNOWN_IDS ? ` and ${merchantIds.length - LOGGED_UNKNOWN_IDS} more` : "";
+  console.warn(`webhook: acknowledged without forwarding, no route for merchant(s) ${shown}${more}`);
+}
+
+// True when the Odoo answered 2xx in time. Never throws: one Odoo's failure must not affect the others.
+async function forward(url: string, body: Uint8Array, incoming: Headers, timeoutMs: number): Promise<boolean> {
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = incoming.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      body,
+      headers,
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    if (response.ok) return true;
+    console.error(`webhook: ${url} answered HTTP ${response.status}`);
+  } catch (error) {
+    const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(error);
+    console.error(`webhook: forwarding to ${url} failed: ${reason}`);
+  }
+  return false;
+}
