@@ -1,4 +1,8 @@
-"""What the emulator tests share: test cards and a thin Clover caller."""
+"""What the emulator tests share: test cards, a thin Clover caller, a local website."""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import requests
 
 VISA = "4242424242424242"
@@ -61,3 +65,47 @@ class Clover:
 def error_of(response):
     """The Ecommerce error object of a response."""
     return response.json()["error"]
+
+
+class LocalSite:
+    """A loopback website of its own origin: serves `pages` on GET, records POSTed JSON
+    (webhook receiver, browser test results) and answers them with `status`."""
+
+    def __init__(self, pages=None):
+        self.pages = pages or {}
+        self.received = []
+        self.status = 200
+        self.on_receive = None
+        self.arrived = threading.Event()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                page = site.pages.get(self.path, "").encode()
+                self.send_response(200 if page else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                site.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if site.on_receive:
+                    site.on_receive(body)
+                self.send_response(site.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                site.arrived.set()
+
+            def log_message(self, *args):
+                """Quiet: pytest shows failures, not traffic."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
