@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { defaultBindings } from "./test/fixtures";
+import { defaultBindings } from "./test/fixtures.ts";
 
 export default defineConfig({
   plugins: [
