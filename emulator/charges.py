@@ -1,5 +1,6 @@
 """Ecommerce charges, capture and refunds (clover-api.md §2.2-§2.6, checklist §9.2)."""
 import re
+from functools import partial
 
 from . import ecomm, ledger
 from .cards import DECLINE_CARDS, GATEWAY_ERROR_CARD, PARTIAL_AUTH_CARD, card_summary
@@ -60,8 +61,8 @@ def _charge_fields(payload):
 
 
 def _charge_of(store, merchant_id, charge_id):
-    payment = store.payments.get(charge_id)
-    if payment is None or payment.merchant_id != merchant_id or payment.channel != "ecommerce":
+    payment = ecomm.owned(store.payments, charge_id, merchant_id, "charge")
+    if payment.channel != "ecommerce":  # terminal payments are not charges
         raise ecomm.not_found("charge", charge_id)
     return payment
 
@@ -106,13 +107,8 @@ def _charge(store, merchant_id, payload, key):
 
 @routes("/v1/charges", "POST")
 def create_charge(store, request):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        ecomm.require_forwarded_for(request)
-        payload = ecomm.body(request)
-        key = request.headers.get("idempotency-key")
-        return ecomm.idempotent(store, request, caller.merchant_id, payload,
-                                lambda: _charge(store, caller.merchant_id, payload, key))
+    key = request.headers.get("idempotency-key")
+    return ecomm.handle_post(store, request, partial(_charge, key=key), forwarded_for=True)
 
 
 @routes("/v1/charges", "GET")
@@ -134,7 +130,7 @@ def get_charge(store, request, charge_id):
         return Reply(200, ledger.charge_view(payment, store.switches))
 
 
-def _capture(store, merchant_id, charge_id, payload):
+def _capture(store, merchant_id, payload, charge_id):
     payment = _charge_of(store, merchant_id, charge_id)
     amount = ecomm.amount(payload, required=False)
     fields = ecomm.optional_fields(payload)
@@ -148,12 +144,8 @@ def _capture(store, merchant_id, charge_id, payload):
 
 @routes("/v1/charges/<charge_id>/capture", "POST")
 def capture_charge(store, request, charge_id):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        ecomm.require_forwarded_for(request)
-        payload = ecomm.body(request)
-        return ecomm.idempotent(store, request, caller.merchant_id, payload,
-                                lambda: _capture(store, caller.merchant_id, charge_id, payload))
+    return ecomm.handle_post(store, request, partial(_capture, charge_id=charge_id),
+                             forwarded_for=True)
 
 
 def _refund_fields(payload):
@@ -191,11 +183,7 @@ def _refund(store, merchant_id, payload):
 
 @routes("/v1/refunds", "POST")
 def create_refund(store, request):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        payload = ecomm.body(request)
-        return ecomm.idempotent(store, request, caller.merchant_id, payload,
-                                lambda: _refund(store, caller.merchant_id, payload))
+    return ecomm.handle_post(store, request, _refund)
 
 
 def _merchant_refunds(store, merchant_id):

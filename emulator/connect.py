@@ -12,7 +12,7 @@ from . import ids, ledger
 from .auth import authenticate
 from .cards import TERMINAL_CARD, card_summary
 from .records import Device
-from .web import Reply, Routes, body_fingerprint, connect_error, read_json, run_catching
+from .web import Reply, Routes, body_fingerprint, connect_error, is_outcome, read_json, run_catching
 
 routes = Routes()
 
@@ -27,6 +27,8 @@ VOID_REASONS = (
 BUSY_BODY = {"message": "Conflicting request (CreateCharge) currently in progress for "
                         "operation type: FOREGROUND", "type": "RESOURCE_CONFLICT"}
 CANCELED_BODY = {"code": "processing_error", "message": "The payment request was canceled",
+                 "type": "api_error"}
+INTERNAL_BODY = {"code": "internal_error", "message": "The emulator failed; see its log",
                  "type": "api_error"}
 TIMEOUT_BODY = {"code": "device_timeout", "message": "The device did not respond in time",
                 "type": "api_error"}
@@ -110,11 +112,15 @@ def _idempotent_call(store, request, merchant_id, device, key, payload, perform)
         return Reply(503, BUSY_BODY)
     operation = Operation(fingerprint, device, store.generation)
     store.operations[scope] = operation
-    operation.reply = run_catching(lambda: perform(operation))
-    # Nothing happened on a timeout or server error: the key may start a fresh attempt.
-    if operation.reply.status >= 500 and store.operations.get(scope) is operation:
-        del store.operations[scope]
-    store.changed.notify_all()
+    try:
+        operation.reply = run_catching(lambda: perform(operation))
+    finally:
+        if operation.reply is None:  # perform() crashed: replays waiting on it must not hang
+            operation.reply = Reply(500, INTERNAL_BODY)
+        # A timeout or a refused request took nothing: the key may start a fresh attempt.
+        if not is_outcome(operation.reply) and store.operations.get(scope) is operation:
+            del store.operations[scope]
+        store.changed.notify_all()
     return operation.reply
 
 
@@ -215,7 +221,10 @@ def _payment_attributes(payload):
                     "external_reference_id": payload.get("externalReferenceId")}
 
 
-def _settle_payment(store, merchant_id, device, amount, attributes):
+def _settle_payment(store, merchant_id, device, payload):
+    """Validate a /payments body; returns the settle(outcome) that records the payment."""
+    amount, attributes = _payment_attributes(payload)
+
     def settle(outcome):
         decline = None if outcome == "approve" else ("issuer_declined", "The card was declined")
         payment = ledger.keep(store, ledger.new_payment(
@@ -226,19 +235,10 @@ def _settle_payment(store, merchant_id, device, amount, attributes):
     return settle
 
 
-@routes("/connect/v1/payments", "POST")
-def create_payment(store, request):
-    payload = _body(request)
-    with store.lock:
-        caller, device, key = _call(store, request, financial=True)
-        amount, attributes = _payment_attributes(payload)
-        timeout = _client_timeout(request)
-        settle = _settle_payment(store, caller.merchant_id, device, amount, attributes)
-        return _idempotent_call(store, request, caller.merchant_id, device, key, payload,
-                                lambda op: _card_operation(store, op, timeout, settle))
+def _settle_credit(store, merchant_id, device, payload):
+    """Validate a /credits body; returns the settle(outcome) that answers the credit."""
+    amount = _amounts(payload)
 
-
-def _settle_credit(store, amount):
     def settle(outcome):
         card = card_summary(TERMINAL_CARD)
         credit = {"id": ids.new_id(), "amount": amount, "createdTime": store.now_ms(),
@@ -251,16 +251,32 @@ def _settle_credit(store, amount):
     return settle
 
 
-@routes("/connect/v1/credits", "POST")
-def create_credit(store, request):
+def _financial_call(store, request, prepare):
+    """The common path of financial calls: prepare(merchant_id, device, payload) validates the
+    body and returns perform(operation), run once per Idempotency-Key."""
     payload = _body(request)
     with store.lock:
         caller, device, key = _call(store, request, financial=True)
-        amount = _amounts(payload)
+        perform = prepare(caller.merchant_id, device, payload)
+        return _idempotent_call(store, request, caller.merchant_id, device, key, payload, perform)
+
+
+def _customer_call(store, request, make_settle):
+    def prepare(merchant_id, device, payload):
+        settle = make_settle(store, merchant_id, device, payload)
         timeout = _client_timeout(request)
-        settle = _settle_credit(store, amount)
-        return _idempotent_call(store, request, caller.merchant_id, device, key, payload,
-                                lambda op: _card_operation(store, op, timeout, settle))
+        return lambda operation: _card_operation(store, operation, timeout, settle)
+    return _financial_call(store, request, prepare)
+
+
+@routes("/connect/v1/payments", "POST")
+def create_payment(store, request):
+    return _customer_call(store, request, _settle_payment)
+
+
+@routes("/connect/v1/credits", "POST")
+def create_credit(store, request):
+    return _customer_call(store, request, _settle_credit)
 
 
 # --- refunds and voids (no customer needed, but the device must be idle) ------------------
@@ -297,11 +313,8 @@ def _refund(store, merchant_id, payment_id, payload):
 
 @routes("/connect/v1/payments/<payment_id>/refunds", "POST")
 def refund_payment(store, request, payment_id):
-    payload = _body(request)
-    with store.lock:
-        caller, device, key = _call(store, request, financial=True)
-        return _idempotent_call(store, request, caller.merchant_id, device, key, payload,
-                                lambda op: _refund(store, caller.merchant_id, payment_id, payload))
+    return _financial_call(store, request, lambda merchant_id, _device, payload: (
+        lambda _operation: _refund(store, merchant_id, payment_id, payload)))
 
 
 def _void(store, merchant_id, payment_id, payload):
@@ -320,11 +333,8 @@ def _void(store, merchant_id, payment_id, payload):
 
 @routes("/connect/v1/payments/<payment_id>/void", "POST")
 def void_payment(store, request, payment_id):
-    payload = _body(request)
-    with store.lock:
-        caller, device, key = _call(store, request, financial=True)
-        return _idempotent_call(store, request, caller.merchant_id, device, key, payload,
-                                lambda op: _void(store, caller.merchant_id, payment_id, payload))
+    return _financial_call(store, request, lambda merchant_id, _device, payload: (
+        lambda _operation: _void(store, merchant_id, payment_id, payload)))
 
 
 # --- device screens ------------------------------------------------------------------------

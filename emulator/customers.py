@@ -48,21 +48,12 @@ def _customer(store, merchant_id, payload):
 
 @routes("/v1/customers", "POST")
 def create_customer(store, request):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        payload = ecomm.body(request)
-        return ecomm.idempotent(store, request, caller.merchant_id, payload,
-                                lambda: _customer(store, caller.merchant_id, payload))
+    return ecomm.handle_post(store, request, _customer)
 
 
 @routes("/v1/customers/<customer_id>", "GET")
 def get_customer(store, request, customer_id):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        customer = store.customers.get(customer_id)
-        if customer is None or customer.merchant_id != caller.merchant_id:
-            raise ecomm.not_found("customer", customer_id)
-        return Reply(200, _customer_view(customer))
+    return ecomm.show_owned(store, request, "customers", customer_id, "customer", _customer_view)
 
 
 def _credit_view(credit):
@@ -92,11 +83,7 @@ def _credit(store, merchant_id, payload):
 
 @routes("/v1/credits", "POST")
 def create_credit(store, request):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        payload = ecomm.body(request)
-        return ecomm.idempotent(store, request, caller.merchant_id, payload,
-                                lambda: _credit(store, caller.merchant_id, payload))
+    return ecomm.handle_post(store, request, _credit)
 
 
 @routes("/v1/credits", "GET")
@@ -110,12 +97,7 @@ def list_credits(store, request):
 
 @routes("/v1/credits/<credit_id>", "GET")
 def get_credit(store, request, credit_id):
-    with store.lock:
-        caller = ecomm.principal(store, request)
-        credit = store.credits.get(credit_id)
-        if credit is None or credit.merchant_id != caller.merchant_id:
-            raise ecomm.not_found("credit", credit_id)
-        return Reply(200, _credit_view(credit))
+    return ecomm.show_owned(store, request, "credits", credit_id, "credit", _credit_view)
 
 
 # Clover serves this on the Ecommerce host and (reportedly) the API host (§0 line 32); with

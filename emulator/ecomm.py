@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from .auth import authenticate
 from .records import IdempotencyRecord
-from .web import body_fingerprint, ecommerce_error, invalid_request, read_json, run_catching
+from .web import (
+    Reply,
+    body_fingerprint,
+    ecommerce_error,
+    invalid_request,
+    is_outcome,
+    read_json,
+    run_catching,
+)
 
 MAX_AMOUNT = 99_999_999  # amount_too_large above $999,999.99 (§2.5)
 EXTERNAL_REFERENCE = re.compile(r"[A-Za-z0-9 ]{1,12}")
@@ -49,10 +57,36 @@ def idempotent(store, request, merchant_id, payload, produce):
         store.counters["idempotent_replays"] += 1
         return record.reply
     reply = run_catching(produce)
-    # Server errors and throttling are not outcomes: a retry with the key must run again.
-    if reply.status < 500 and reply.status != 429:
+    if is_outcome(reply):
         store.idempotency[scope] = IdempotencyRecord(fingerprint, reply, store.now())
     return reply
+
+
+def handle_post(store, request, produce, forwarded_for=False):
+    """Authenticate, check headers, read the body, then run produce(store, merchant_id,
+    payload) once per Idempotency-Key."""
+    with store.lock:
+        caller = principal(store, request)
+        if forwarded_for:
+            require_forwarded_for(request)
+        payload = body(request)
+        return idempotent(store, request, caller.merchant_id, payload,
+                          lambda: produce(store, caller.merchant_id, payload))
+
+
+def owned(records, object_id, merchant_id, kind):
+    """The record of this merchant with that id; another merchant's is as good as missing."""
+    record = records.get(object_id)
+    if record is None or record.merchant_id != merchant_id:
+        raise not_found(kind, object_id)
+    return record
+
+
+def show_owned(store, request, table, object_id, kind, view):
+    """A GET of one record (from store.<table>) of the caller's merchant."""
+    with store.lock:
+        caller = principal(store, request)
+        return Reply(200, view(owned(getattr(store, table), object_id, caller.merchant_id, kind)))
 
 
 def amount(payload, name="amount", required=True, code="invalid_charge_amount", minimum=1):

@@ -35,7 +35,6 @@ class Store:
         # reset() returns to these: the defaults plus whatever the instance was started with.
         self.base_switches = {**defaults(), **parse_switches(switches or {})}
         self.generation = 0
-        self.closing = False
         self.reset()
 
     def reset(self):
@@ -61,7 +60,6 @@ class Store:
     def close(self):
         """Wake every blocked terminal call so server threads can finish."""
         with self.lock:
-            self.closing = True
             self._release_waiters()
 
     def _release_waiters(self):

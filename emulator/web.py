@@ -36,6 +36,16 @@ def run_catching(produce):
         return exc.reply
 
 
+def is_outcome(reply):
+    """Whether a reply records something that happened, to keep for idempotent replays: a
+    success, a customer cancel (209) or a card decline. A refused request (validation, auth,
+    throttling, server error) is not kept, so a corrected retry may reuse its key, as Stripe
+    does; Clover documents no rule (§10 line 256)."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    error = body.get("error", body)
+    return reply.status < 300 or (isinstance(error, dict) and error.get("type") == "card_error")
+
+
 def ecommerce_error(status, type_, message, code=None, **extra):
     """Ecommerce/tokenization envelope {"error": {type, code, message, param?, ...}} (§2.5)."""
     error = {"type": type_, "message": message}

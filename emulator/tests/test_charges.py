@@ -117,6 +117,14 @@ def test_same_key_with_another_body_is_an_idempotency_error(clover, control, key
     assert control.counters()["charges_created"] == 1
 
 
+def test_a_refused_request_does_not_burn_its_key(clover, control, key):
+    token = clover.token()
+    assert clover.charge(source=token, key=key, currency="USD").status_code == 400
+    corrected = clover.charge(source=token, key=key)
+    assert corrected.status_code == 200
+    assert control.counters()["charges_by_idempotency_key"] == {key: 1}
+
+
 def test_mismatch_switch_replays_instead(clover, control, key):
     control.configure(idempotency_mismatch="replay")
     token = clover.token()

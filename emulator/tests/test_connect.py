@@ -281,7 +281,7 @@ def test_refunds_partial_full_and_over(clover, control, serial):
     assert clover.terminal("POST", path, {"amount": 500}, key="r1").json() == body
     over = clover.terminal("POST", path, {"amount": 1501}, key="r2")
     assert (over.status_code, over.json()["code"]) == (400, "charge_already_refunded")
-    full = clover.terminal("POST", path, {"fullRefund": True, "amount": 1}, key="r3").json()
+    full = clover.terminal("POST", path, {"fullRefund": True, "amount": 1}, key="r2").json()
     assert full["refund"]["amount"] == 1500
     refunds = clover.v3(f"/payments/{payment['id']}").json()["refunds"]["elements"]
     assert [r["amount"] for r in refunds] == [500, 1500]
