@@ -1,6 +1,7 @@
 // Configuration from wrangler vars and the DISPATCHER_SECRET secret, validated on first use. A bad value
 // turns into a ConfigError that every request answers with a 500, instead of an exception at startup that
 // would make the Worker crash-loop.
+import { isObject } from "./json";
 import { importStateKey, redirectProblem } from "./state";
 
 export const ODOO_CALLBACK_PATH = "/payment/clover/oauth/callback";
@@ -99,7 +100,7 @@ function parseHosts(text: string): Set<string> {
 
 function parseUrlMap(env: Env, name: keyof Env, problemOf: (url: string) => string | null): Map<string, string> {
   const urls = new Map<string, string>();
-  for (const [merchantId, url] of Object.entries(parseJsonObject(env, name))) {
+  for (const [merchantId, url] of Object.entries(jsonSetting(env, name))) {
     const problem = typeof url === "string" ? problemOf(url) : "is not a string";
     if (problem) throw new ConfigError(`${name}: the entry of merchant ${merchantId} ${problem}`);
     urls.set(merchantId, url as string);
@@ -107,7 +108,7 @@ function parseUrlMap(env: Env, name: keyof Env, problemOf: (url: string) => stri
   return urls;
 }
 
-function parseJsonObject(env: Env, name: keyof Env): Record<string, unknown> {
+function jsonSetting(env: Env, name: keyof Env): Record<string, unknown> {
   const text = setting(env, name);
   let value: unknown;
   try {
@@ -115,10 +116,8 @@ function parseJsonObject(env: Env, name: keyof Env): Record<string, unknown> {
   } catch (error) {
     throw new ConfigError(`${name} is not valid JSON`, String(error));
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ConfigError(`${name} must be a JSON object of merchant id to URL`);
-  }
-  return value as Record<string, unknown>;
+  if (!isObject(value)) throw new ConfigError(`${name} must be a JSON object of merchant id to URL`);
+  return value;
 }
 
 function callbackUrl(odooBase: string): string {

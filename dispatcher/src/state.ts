@@ -3,6 +3,7 @@
 // Checks run in a fixed order (shape, signature, payload, age, scheme, host) so both verifiers give the same
 // reason for the same state; tests/data/signed_state_vectors.json pins it.
 import { decodeBase64Url, encodeBase64Url } from "./base64url";
+import { parseJsonObject } from "./json";
 
 export const MAX_AGE_SECONDS = 3600;
 export const CLOCK_SKEW_SECONDS = 60;
@@ -24,7 +25,6 @@ const NONCE = /^[0-9a-f]{32}$/;
 const AUTHORITY = /^([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/;
 const MAX_PORT = 65535;
 const HTTPS = "https://";
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8 = new TextEncoder();
 
 export function importStateKey(secret: string): Promise<CryptoKey> {
@@ -54,8 +54,8 @@ export async function verifyState(
   if (!(await crypto.subtle.verify("HMAC", key, signature, utf8.encode(parts[0])))) {
     return { ok: false, reason: "signature" };
   }
-  const payload = parsePayload(payloadBytes);
-  if (!payload) return { ok: false, reason: "malformed" };
+  const payload = parseJsonObject(payloadBytes);
+  if (!payload || !isStatePayload(payload)) return { ok: false, reason: "malformed" };
   const reason = ageProblem(payload.iat, nowSeconds) ?? redirectProblem(payload.redirect_to, allowedHosts);
   return reason ? { ok: false, reason } : { ok: true, payload };
 }
@@ -75,19 +75,8 @@ function ageProblem(iat: number, nowSeconds: number): "expired" | "future" | nul
   return null;
 }
 
-function parsePayload(bytes: Uint8Array): StatePayload | null {
-  try {
-    const value: unknown = JSON.parse(STRICT_UTF8.decode(bytes));
-    return isStatePayload(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
 // A safe integer keeps `iat` exact in both JavaScript and Python (which would accept a bigger one).
-function isStatePayload(value: unknown): value is StatePayload {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const fields = value as Record<string, unknown>;
+function isStatePayload(fields: Record<string, unknown>): fields is Record<string, unknown> & StatePayload {
   return (
     typeof fields.redirect_to === "string" &&
     typeof fields.nonce === "string" &&

@@ -2,19 +2,19 @@
 // read once, parsed once for routing, and forwarded byte for byte: Odoo authenticates it with X-Clover-Auth.
 import type { Config } from "./config";
 import { textResponse } from "./http";
+import { isObject, parseJsonObject } from "./json";
 
 export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
 const FORWARDED_HEADERS = ["content-type", "x-clover-auth"];
 const LOGGED_UNKNOWN_IDS = 20;
 const BANNER = "=".repeat(72);
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 type CloverEvent = Record<string, unknown>;
 
 export async function handleWebhook(request: Request, config: Config): Promise<Response> {
   const body = await readBody(request, MAX_WEBHOOK_BYTES);
   if (!body) return textResponse(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
-  const event = parseEvent(body);
+  const event = parseJsonObject(body);
   if (!event) return textResponse(400, "body is not a JSON object");
   const urls = typeof event.verificationCode === "string"
     ? announceVerification(event.verificationCode, config)
@@ -53,19 +53,6 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
     offset += chunk.byteLength;
   }
   return bytes;
-}
-
-function parseEvent(body: Uint8Array): CloverEvent | null {
-  try {
-    const value: unknown = JSON.parse(STRICT_UTF8.decode(body));
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // Clover shows the code once, and every Odoo must be able to log it too, so it goes to all of them.

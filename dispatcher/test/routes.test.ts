@@ -39,6 +39,7 @@ describe("GET /healthz and liveness", () => {
 
 describe("GET /clover/launch", () => {
   const launch = (query: string) => call(`/clover/launch?${query}`);
+  const stateOf = (response: Response) => new URL(response.headers.get("location") ?? "").searchParams.get("state") ?? "";
 
   it("redirects to Clover's authorize page with a fresh state for the merchant's Odoo", async () => {
     const response = await launch("merchant_id=MB1&employee_id=E1&client_id=TESTAPPID1234");
@@ -48,7 +49,7 @@ describe("GET /clover/launch", () => {
     expect(location.searchParams.get("client_id")).toBe(APP_ID);
     expect(location.searchParams.get("redirect_uri")).toBe(`${ORIGIN}/clover/callback`);
     const hosts = new Set(ALLOWED_HOSTS.split(", "));
-    const verdict = await verifyState(location.searchParams.get("state") ?? "", await importStateKey(SECRET), Date.now() / 1000, hosts);
+    const verdict = await verifyState(stateOf(response), await importStateKey(SECRET), Date.now() / 1000, hosts);
     expect(verdict).toEqual({
       ok: true,
       payload: { redirect_to: "https://odoo-b.example.com/payment/clover/oauth/callback", nonce: expect.stringMatching(/^[0-9a-f]{32}$/), iat: expect.any(Number) },
@@ -56,12 +57,12 @@ describe("GET /clover/launch", () => {
   });
 
   it("issues a new nonce every time", async () => {
-    const states = await Promise.all([1, 2, 3].map(async () => new URL((await launch("merchant_id=MA1")).headers.get("location") ?? "").searchParams.get("state")));
+    const states = await Promise.all([1, 2, 3].map(async () => stateOf(await launch("merchant_id=MA1"))));
     expect(new Set(states).size).toBe(3);
   });
 
   it("round-trips: the launch state passes /clover/callback, which sends the browser to the Odoo", async () => {
-    const state = new URL((await launch("merchant_id=MA1")).headers.get("location") ?? "").searchParams.get("state") ?? "";
+    const state = stateOf(await launch("merchant_id=MA1"));
     const response = await call(`/clover/callback?merchant_id=MA1&code=abc&state=${state}`);
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toBe(
