@@ -92,8 +92,10 @@ class EmulatorApp:
         return result.to_response() if isinstance(result, Reply) else result
 
     def _record(self, request):
+        # Header names lowercased: HTTP treats them so, and tests then need no casing rules.
         entry = {"method": request.method, "path": request.path, "query": request.args.to_dict(),
-                 "headers": dict(request.headers), "json": _json_or_none(request),
+                 "headers": {name.lower(): value for name, value in request.headers.items()},
+                 "json": _json_or_none(request),
                  "body": request.get_data(cache=True, as_text=True), "status": None}
         with self.store.lock:
             entry["time"] = self.store.now()
@@ -120,8 +122,8 @@ class EmulatorApp:
     def _log_line(self, request, status, started):
         if self.log:
             elapsed = (time.monotonic() - started) * 1000
-            sys.stderr.write(f"{request.method} {request.full_path.rstrip('?')} -> {status} "
-                             f"({elapsed:.0f} ms)\n")
+            # The path only: queries carry secrets (legacy /oauth/token takes client_secret).
+            sys.stderr.write(f"{request.method} {request.path} -> {status} ({elapsed:.0f} ms)\n")
             sys.stderr.flush()
 
 

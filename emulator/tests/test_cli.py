@@ -38,7 +38,8 @@ def test_runs_prints_its_url_logs_requests_and_takes_switches(process):
     assert authorize.status_code == 302
     child.terminate()
     _, stderr = child.communicate(timeout=10)
-    assert "GET /oauth/v2/authorize?client_id=" in stderr and "-> 302" in stderr
+    assert "GET /oauth/v2/authorize -> 302" in stderr
+    assert state["app_secret"] not in stderr
 
 
 def test_the_authorize_page_is_reachable_without_auto_approve(process):

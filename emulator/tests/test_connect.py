@@ -54,6 +54,8 @@ def test_payment_blocks_until_the_scripted_approval(clover, control, serial, key
     assert transaction["last4"] == "4242" and payment["order"]["id"]
     assert clover.v3(f"/payments/{payment['id']}").json() == payment
     assert control.terminal_state(serial)["screen"] == "result"
+    [sent] = control.requests(path="/connect/v1/payments")
+    assert (sent["headers"]["x-pos-id"], sent["headers"]["idempotency-key"]) == ("FusionCloverOdoo", key)
 
 
 def test_unscripted_payments_use_the_default_outcome(clover, control, key):

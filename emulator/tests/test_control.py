@@ -103,8 +103,8 @@ def test_counters_and_recorded_requests(clover, control, key):
     assert counters["charges_by_idempotency_key"] == {key: 1}
     [entry] = control.requests(path="/v1/charges")
     assert entry["method"] == "POST" and entry["status"] == 200
-    assert entry["headers"]["X-Forwarded-For"] == "203.0.113.7"
-    assert entry["headers"]["Idempotency-Key"] == key
+    assert entry["headers"]["x-forwarded-for"] == "203.0.113.7"
+    assert entry["headers"]["idempotency-key"] == key
     assert entry["json"]["amount"] == 1000 and entry["json"]["source"].startswith("clv_")
     assert len(control.requests(path="/v1/charges*")) == 2
     assert control.requests(method="GET") == []

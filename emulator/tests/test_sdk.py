@@ -151,6 +151,6 @@ def test_sdk_in_a_real_browser_across_origins(browser_run, emu, control):
     # The merchant page heard tokens and field states, never the card number.
     assert "4242 4242" not in result["seen"] and "4242424242424242" not in result["seen"]
     [tokenize] = control.requests(path="/v1/tokens")
-    assert tokenize["headers"]["Apikey"] == control.state()["pakms_key"]
+    assert tokenize["headers"]["apikey"] == control.state()["pakms_key"]
     assert tokenize["json"]["card"]["brand"] == "VISA"
     assert tokenize["json"]["card"]["address_zip"] == "62701"
