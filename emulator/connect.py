@@ -126,7 +126,7 @@ def _idempotent_call(store, request, merchant_id, device, key, payload, perform)
 
 # --- blocking card operations ---------------------------------------------------------------
 
-def next_script(store, device):
+def _next_script(store, device):
     if device.scripts:
         return device.scripts.popleft()
     return Script(store.switches["terminal_default_outcome"],
@@ -163,7 +163,7 @@ def _card_operation(store, operation, client_timeout, settle):
     """Hold the device for a customer; settle(outcome) builds the reply of a card outcome."""
     device = operation.device
     device.active, device.screen = operation, "payment"
-    operation.script = next_script(store, device)
+    operation.script = _next_script(store, device)
     store.counters["terminal_operations"] += 1
     store.changed.notify_all()
     try:

@@ -1,5 +1,6 @@
 """Ecommerce charges and capture (clover-api.md §2.1-§2.6, checklist §9.2)."""
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -106,6 +107,15 @@ def test_idempotent_replay_returns_the_same_charge_and_creates_no_second(clover,
     assert counters["calls"]["POST /v1/charges"] == 2
     listed = clover.call("GET", "/v1/charges").json()["data"]
     assert [charge["id"] for charge in listed] == [first.json()["id"]]
+
+
+def test_concurrent_retries_with_one_key_make_one_charge(clover, control, key):
+    token = clover.token()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: clover.charge(source=token, key=key), range(8)))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert control.counters()["charges_created"] == 1
 
 
 def test_same_key_with_another_body_is_an_idempotency_error(clover, control, key):

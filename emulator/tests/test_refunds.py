@@ -1,4 +1,6 @@
 """Ecommerce refunds and voids (clover-api.md §2.2 lines 83-90, checklist §9.2)."""
+from concurrent.futures import ThreadPoolExecutor
+
 from emulator.tests.helpers import error_of
 
 
@@ -35,6 +37,15 @@ def test_partial_refunds_add_up_to_the_charge_and_no_further(clover):
     assert (state["amount_refunded"], state["refunded"]) == (1000, True)
     assert error_of(clover.refund({"charge": charge["id"], "amount": 1}))["code"] == \
         "charge_already_refunded"
+
+
+def test_concurrent_partial_refunds_never_exceed_the_charge(clover):
+    charge = clover.paid_charge(1000)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(
+            lambda _: clover.refund({"charge": charge["id"], "amount": 300}), range(6)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 400, 400, 400]
+    assert _charge_state(clover, charge["id"])["amount_refunded"] == 900
 
 
 def test_refund_of_an_uncaptured_charge_is_a_void(clover):
