@@ -12,14 +12,12 @@ from werkzeug.wrappers import Response
 class Reply:
     """A JSON answer that can be stored (idempotency) and replayed byte for byte."""
 
-    def __init__(self, status, body, headers=None):
+    def __init__(self, status, body):
         self.status = status
         self.body = body
-        self.headers = headers or {}
 
     def to_response(self):
-        return Response(json.dumps(self.body), status=self.status, headers=self.headers,
-                        mimetype="application/json")
+        return Response(json.dumps(self.body), status=self.status, mimetype="application/json")
 
 
 class ApiError(Exception):
