@@ -12,8 +12,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import const
 
-_B64URL_RE = re.compile(r'[A-Za-z0-9_-]*')
+_B64URL_RE = re.compile(r'[A-Za-z0-9_-]+')
 _NONCE_RE = re.compile(r'[0-9a-f]{32}')
+# A host name and an optional port, nothing a URL parser could read two ways (userinfo, "\\", "%",
+# IDN, white space): such URLs are refused rather than normalised, as by the dispatcher.
+_AUTHORITY_RE = re.compile(r'([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?')
+# `iat` must be exact as a number in JavaScript too (the dispatcher verifies the same states).
+_MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 
 # === AMOUNTS === #
@@ -56,16 +61,22 @@ def b64url_encode(data):
 
 
 def b64url_decode(text):
-    """Decode unpadded base64url text; reject padding and foreign characters.
+    """Decode the canonical unpadded base64url encoding of some bytes.
 
-    :raise ValueError: If `text` is not unpadded base64url.
+    Padding, other alphabets, impossible lengths and stray bits in the last character are refused,
+    so that one byte string has exactly one accepted spelling.
+
+    :raise ValueError: If `text` is not canonical unpadded base64url.
     """
     if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not unpadded base64url")
     try:
-        return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
     except binascii.Error as error:
         raise ValueError("not unpadded base64url") from error
+    if b64url_encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 # === CARDS === #
@@ -135,12 +146,14 @@ def new_state_payload(redirect_to, now, customer=None):
 def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STATE_CLOCK_SKEW):
     """Check a signed state's form, signature (in constant time) and age; return its payload.
 
-    Where the payload may send the user is the caller's to check: it knows which URL is its own.
+    The checks run in the dispatcher's order (form, signature, payload, age) so that both give the
+    same reason for the same state: tests/data/signed_state_vectors.json pins it. Where the payload
+    may send the browser is the caller's to check with `redirect_problem`.
 
     :param str state: The state as received.
     :param str secret: The key shared with the dispatcher.
     :param int now: The current time in Unix seconds.
-    :return: The payload.
+    :return: The payload, with `iat` as an int.
     :rtype: dict
     :raise InvalidState: With reason `malformed`, `signature`, `expired` or `future`.
     """
@@ -155,12 +168,7 @@ def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STA
         raise InvalidState('malformed') from error
     if not hmac.compare_digest(signature, _state_signature(payload_b64, secret)):
         raise InvalidState('signature')
-    try:
-        payload = json.loads(payload_bytes)
-    except ValueError as error:
-        raise InvalidState('malformed') from error
-    if not _is_well_formed_payload(payload):
-        raise InvalidState('malformed')
+    payload = _parse_state_payload(payload_bytes)
     if now - payload['iat'] > max_age:
         raise InvalidState('expired')
     if payload['iat'] - now > skew:
@@ -168,14 +176,47 @@ def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STA
     return payload
 
 
-def _is_well_formed_payload(payload):
-    return (
+def _parse_state_payload(payload_bytes):
+    """Return the payload as a dict with an int `iat`, read as strictly as JavaScript reads it."""
+    try:
+        payload = json.loads(payload_bytes.decode('utf-8'), parse_constant=_refuse_constant)
+    except ValueError as error:  # Also a BOM, invalid UTF-8, NaN or Infinity.
+        raise InvalidState('malformed') from error
+    if not (
         isinstance(payload, dict)
         and isinstance(payload.get('redirect_to'), str)
         and isinstance(payload.get('nonce'), str)
-        and bool(_NONCE_RE.fullmatch(payload['nonce']))
-        and type(payload.get('iat')) is int  # bool is an int subclass: refuse it too.
-    )
+        and _NONCE_RE.fullmatch(payload['nonce'])
+        and isinstance(payload.get('customer', ''), str)
+    ):
+        raise InvalidState('malformed')
+    iat = payload.get('iat')
+    # JSON has one number type: 1767225480.0 is the integer JavaScript sees; a bool is not a number.
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)) \
+            or not abs(iat) <= _MAX_SAFE_INTEGER or iat != int(iat):
+        raise InvalidState('malformed')
+    return dict(payload, iat=int(iat))
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def redirect_problem(url, allowed_hosts, scheme='https'):
+    """Return `scheme` or `host` when a browser must not be sent to `url`, None when it may.
+
+    :param str url: The state's `redirect_to`.
+    :param set allowed_hosts: Lower-case host names, matched exactly (no suffix, no wildcard).
+    :param str scheme: The scheme required, in lower case as written.
+    """
+    prefix = f'{scheme}://'
+    if not url.startswith(prefix):
+        return 'scheme'
+    authority = re.split(r'[/?#]', url[len(prefix):], maxsplit=1)[0]
+    match = _AUTHORITY_RE.fullmatch(authority)
+    if not match or int(match[2] or 0) > 65535:
+        return 'host'
+    return None if match[1].lower() in allowed_hosts else 'host'
 
 
 # === REDACTION === #

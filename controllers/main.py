@@ -86,12 +86,12 @@ class CloverController(http.Controller):
 
     @staticmethod
     def _clover_is_own_callback(redirect_to, provider_sudo):
-        expected = urlsplit(provider_sudo._clover_get_callback_url())
-        actual = urlsplit(redirect_to)
-        return (
-            (actual.scheme, actual.netloc.lower(), actual.path)
-            == (expected.scheme, expected.netloc.lower(), expected.path)
-        )
+        """Whether a state's `redirect_to` is this Odoo's callback, by the dispatcher's rules."""
+        own = urlsplit(provider_sudo._clover_get_callback_url())
+        if utils.redirect_problem(redirect_to, {own.hostname}, scheme=own.scheme):
+            return False
+        target = urlsplit(redirect_to)
+        return (target.port, target.path) == (own.port, own.path)
 
     @staticmethod
     def _clover_result_page(status, message, provider=None):

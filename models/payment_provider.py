@@ -310,6 +310,8 @@ class PaymentProvider(models.Model):
         transaction would be lost if that transaction rolled back, while Clover has already burnt
         the old one. So the connection columns live outside business transactions.
         """
+        # The other cursor reads the database: hand it this transaction's pending writes.
+        self.flush_recordset()
         with self.env.registry.cursor() as cr:
             # Fail rather than hang if this very request already holds the provider row.
             cr.execute("SET LOCAL lock_timeout = '15s'")
@@ -389,8 +391,10 @@ class PaymentProvider(models.Model):
     def _clover_read_connection_for_update(self, lock):
         if lock:
             # Wait for a concurrent refresher rather than refresh a second time.
+            # Losing that wait to a concurrent refresh is expected and retried: do not log it.
             self.env.cr.execute(
-                "SELECT id FROM payment_provider WHERE id = %s FOR NO KEY UPDATE", [self.id]
+                "SELECT id FROM payment_provider WHERE id = %s FOR NO KEY UPDATE", [self.id],
+                log_exceptions=False,
             )
             self.invalidate_recordset(CONNECTION_FIELDS)
         return self.read(CONNECTION_FIELDS)[0]

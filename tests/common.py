@@ -1,0 +1,79 @@
+import requests
+
+from odoo.tests import common as odoo_test_common
+
+from odoo.addons.fusion_clover import const
+from odoo.addons.fusion_clover.emulator import running_emulator
+from odoo.addons.payment.tests.common import PaymentCommon
+
+
+class EmulatorMixin:
+    """Runs the Clover emulator in-process on a free loopback port for a test class.
+
+    Odoo talks to it over real HTTP through `fusion_clover.api_base_url`, exactly as it would talk
+    to Clover; the control API scripts outcomes and counts what crossed the wire.
+    """
+
+    @classmethod
+    def _start_emulator(cls):
+        cls.emulator = cls.enterClassContext(running_emulator(port=0))
+        cls.emulator_url = cls.emulator.base_url
+        cls.identities = cls._emulator('GET', 'state')
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's tests stretch short timeouts to 10 s; the emulator is local, so keep the timeouts
+        # the code chose and let the timeout tests be fast.
+        emulator_url = getattr(cls, 'emulator_url', None)
+        if emulator_url and r.url.startswith(emulator_url):
+            return odoo_test_common._super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    @classmethod
+    def _emulator(cls, method, route, payload=None, **params):
+        response = requests.request(
+            method, f'{cls.emulator_url}/_emulator/{route}', json=payload, params=params, timeout=10,
+        )
+        response.raise_for_status()
+        return response.json() if response.content else {}
+
+    @classmethod
+    def _provider_values(cls):
+        return {
+            'clover_app_id': cls.identities['app_id'],
+            'clover_app_secret': cls.identities['app_secret'],
+            'clover_merchant_id': cls.identities['merchant_id'],
+        }
+
+    @classmethod
+    def _issue_tokens(cls):
+        """Return provider values holding fresh OAuth tokens, as a Connect would store them."""
+        token_data = cls._emulator('POST', 'oauth/issue', {'merchant_id': cls.identities['merchant_id']})
+        return cls.env['payment.provider']._clover_token_values(token_data)
+
+    def _counters(self):
+        return self._emulator('GET', 'counters')
+
+    def _calls(self, method_and_path):
+        return self._counters()['calls'].get(method_and_path, 0)
+
+
+class CloverCommon(EmulatorMixin, PaymentCommon):
+    """A Clover provider in test mode, connected to the emulator, in the test's transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The connection is stored through cursors of its own (see `_clover_connection_cursor`):
+        # in test mode they wrap the test's cursor, so they see the test's provider.
+        if not cls._registry_patched:
+            cls.registry_enter_test_mode_cls()
+        cls._start_emulator()
+        cls.env['ir.config_parameter'].set_param(const.API_BASE_URL_PARAM, cls.emulator_url)
+        cls.currency = cls.currency_usd
+        cls.provider = cls._prepare_provider('clover', update_values=cls._provider_values())
+
+    def setUp(self):
+        super().setUp()
+        self._emulator('POST', 'reset')
+        self.provider.write(self._issue_tokens())

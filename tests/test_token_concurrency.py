@@ -1,0 +1,106 @@
+import threading
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+
+from odoo.addons.fusion_clover import const
+from odoo.addons.fusion_clover.tests.common import EmulatorMixin
+
+
+@tagged('post_install', '-at_install')
+class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
+    """Refreshes across real transactions: each worker and each business transaction has its own
+    cursor, as in production, so nothing here runs inside a test transaction. The provider and the
+    settings it needs are committed for the class and removed afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls._start_emulator()
+        with cls._cursor_env() as env:
+            params = env['ir.config_parameter']
+            cls.previous_base_url = params.get_param(const.API_BASE_URL_PARAM)
+            params.set_param(const.API_BASE_URL_PARAM, cls.emulator_url)
+            template = env.ref('fusion_clover.payment_provider_clover')
+            cls.provider_id = template.copy({
+                'name': "Clover (concurrency test)", 'state': 'test', **cls._provider_values(),
+            }).id
+        cls.addClassCleanup(cls._remove_committed_data)
+
+    @classmethod
+    def _remove_committed_data(cls):
+        with cls._cursor_env() as env:
+            env['payment.provider'].browse(cls.provider_id).unlink()
+            env['ir.config_parameter'].set_param(const.API_BASE_URL_PARAM, cls.previous_base_url or False)
+
+    @classmethod
+    @contextmanager
+    def _cursor_env(cls):
+        """An environment on a new cursor, committed on success like a request's."""
+        with cls.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+    def setUp(self):
+        super().setUp()
+        self._emulator('POST', 'reset')
+        token_data = self._emulator('POST', 'oauth/issue', {'merchant_id': self.identities['merchant_id']})
+        with self._cursor_env() as env:
+            provider = env['payment.provider'].browse(self.provider_id)
+            provider.write(provider._clover_token_values(token_data))
+        self._expire_stored_token()
+
+    def _expire_stored_token(self):
+        """Make Odoo believe the token expired (Clover still accepts it), from another transaction."""
+        with self._cursor_env() as env:
+            env.cr.execute(
+                "UPDATE payment_provider SET clover_oauth_token_expiry = now() at time zone 'utc'"
+                " - interval '1 hour' WHERE id = %s", [self.provider_id],
+            )
+
+    def _call_clover(self, env):
+        provider = env['payment.provider'].browse(self.provider_id)
+        merchant_path = f"/v3/merchants/{self.identities['merchant_id']}"
+        return provider._clover_api_request('platform', 'GET', merchant_path)
+
+    def test_concurrent_callers_cause_exactly_one_refresh(self):
+        workers, results, errors = 8, [], []
+        barrier = threading.Barrier(workers)
+
+        def worker():
+            try:
+                with self._cursor_env() as env:
+                    barrier.wait(timeout=10)
+                    results.append(self._call_clover(env)['id'])
+            except Exception as error:  # noqa: BLE001 - collected and asserted below.
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=worker) for _ in range(workers)]
+        # The test runner holds the registry lock for the whole run; HTTP test workers get past it
+        # the same way (see HttpCase's registry test mode).
+        with patch.object(Registry, '_lock', DummyRLock()):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertEqual(results, [self.identities['merchant_id']] * workers)
+        self.assertEqual(self._counters()['refreshes'], 1)
+
+    def test_refresh_survives_a_rollback_of_the_business_transaction(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self._call_clover(env)  # Refreshes: Clover has now burnt the previous refresh token.
+            cr.rollback()  # The business transaction fails afterwards.
+        self.assertEqual(self._counters()['refreshes'], 1)
+
+        self._expire_stored_token()
+        with self._cursor_env() as env:
+            self._call_clover(env)  # Needs the rotated refresh token, which must have survived.
+        self.assertEqual(self._counters()['refreshes'], 2)
+        with self._cursor_env() as env:
+            self.assertTrue(env['payment.provider'].browse(self.provider_id).clover_oauth_refresh_token)
