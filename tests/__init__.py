@@ -1,8 +1,6 @@
-from . import (
-    test_api_request,
-    test_oauth_connect,
-    test_provider,
-    test_state_vectors,
-    test_token_concurrency,
-    test_utils,
-)
+from . import test_api_request
+from . import test_oauth_connect
+from . import test_provider
+from . import test_state_vectors
+from . import test_token_concurrency
+from . import test_utils
