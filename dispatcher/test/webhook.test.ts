@@ -141,6 +141,21 @@ describe("POST /clover/webhook input limits", () => {
     expect((await received(prefix)).map((record) => record.bytes)).toEqual([MAX_WEBHOOK_BYTES]);
   });
 
+  it("accepts a body of undeclared length (chunked) and forwards it intact", async () => {
+    const prefix = uniquePrefix();
+    const body = new TextEncoder().encode(firehose(["MA1"]));
+    const halves = [body.subarray(0, 10), body.subarray(10)];
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const half = halves.shift();
+        if (half) controller.enqueue(half);
+        else controller.close();
+      },
+    });
+    expect((await post(stream, routedEnv(prefix, { MA1: "odoo-a" }))).status).toBe(200);
+    expect((await received(prefix)).map((record) => record.sha256)).toEqual([await sha256Hex(body)]);
+  });
+
   it("refuses a declared length over the limit with 413, forwarding nothing", async () => {
     const response = await post(new Uint8Array(MAX_WEBHOOK_BYTES + 1), env());
     expect(response.status).toBe(413);

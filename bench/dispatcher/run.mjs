@@ -1,0 +1,280 @@
+#!/usr/bin/env node
+// Dispatcher benchmark: the Worker on one local workerd through Miniflare's API (not `wrangler dev`), a
+// forked Node receiver standing in for the Odoos, loopback only. Every scenario is bounded by a request
+// count or a duration, and a watchdog ends the run after WATCHDOG_MS. Needs `npm ci` in dispatcher/.
+// Usage: node bench/dispatcher/run.mjs
+import { execFileSync, fork } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+
+const DISPATCHER = fileURLToPath(new URL("../../dispatcher/", import.meta.url));
+const fromDispatcher = createRequire(`${DISPATCHER}package.json`);
+const { Miniflare } = fromDispatcher("miniflare");
+const esbuild = fromDispatcher("esbuild");
+const autocannon = fromDispatcher("autocannon");
+
+const WATCHDOG_MS = 180_000;
+const SECRET = "bench-secret-bench-secret-bench-secret-0";
+const ODOO_HOST = "odoo-a.example.com";
+const THROUGHPUT_SECONDS = 5;
+const ROUNDS = 15;
+const BIG_BODY_BYTES = 9_400_000;
+const BIG_BODY_ROUNDS = 16;
+const OVERSIZED_BODY_BYTES = 50_000_000;
+const MANY_MERCHANTS = 1001;
+const MANY_MERCHANT_ODOOS = 3;
+const FAN_OUT_MERCHANTS = ["MBENCHA000001", "MBENCHB000001"];
+const manyMerchantIds = Array.from({ length: MANY_MERCHANTS }, (_, i) => `M${String(i).padStart(12, "0")}`);
+
+async function main() {
+  const watchdog = setTimeout(() => {
+    console.error(`bench: still running after ${WATCHDOG_MS} ms, giving up`);
+    process.exit(2);
+  }, WATCHDOG_MS);
+  const receiver = await startReceiver();
+  const mf = await startDispatcher(receiver.url);
+  try {
+    const base = String(await mf.ready).replace(/\/$/, "");
+    const workerd = workerdPid();
+    console.log(`node ${process.version}, ${cpus().length} CPUs, workerd pid ${workerd}; running (about 30 s)...`);
+    // Throughput first, on a fresh workerd: the big bodies later leave it a larger heap to collect.
+    const rows = [
+      await webhookThroughput(base, receiver, [FAN_OUT_MERCHANTS[0]], "100 concurrent webhooks → 1 Odoo each", "≥ 2,000 req/s, 0 drops"),
+      await webhookThroughput(base, receiver, FAN_OUT_MERCHANTS, "100 concurrent webhooks → 2 Odoos each", "(no target)"),
+      await healthzBurst(base),
+      await forgedStates(base),
+      await manyMerchants(base, receiver),
+      await bigBody(base, receiver, workerd),
+      await oversizedBody(base, workerd),
+    ];
+    printTable(rows);
+    const missed = rows.filter((row) => row.met === false);
+    if (missed.length) console.log(`missed target: ${missed.map((row) => row.scenario).join("; ")}`);
+  } finally {
+    await mf.dispose();
+    receiver.stop();
+    clearTimeout(watchdog);
+  }
+}
+
+// ---- setup
+
+function startReceiver() {
+  const child = fork(fileURLToPath(new URL("receiver.mjs", import.meta.url)), { stdio: "inherit" });
+  const ask = (command) => new Promise((resolve) => {
+    child.once("message", (/** @type {any} */ reply) => resolve(reply.stats));
+    child.send(command);
+  });
+  return new Promise((resolve) => child.once("message", (/** @type {any} */ { port }) => resolve({
+    url: `http://127.0.0.1:${port}`,
+    reset: () => ask("reset"),
+    stats: () => ask("stats"),
+    stop: () => child.kill(),
+  })));
+}
+
+async function startDispatcher(receiverUrl) {
+  const { outputFiles } = await esbuild.build({
+    entryPoints: [`${DISPATCHER}src/index.ts`], bundle: true, format: "esm", target: "es2022", write: false,
+  });
+  const routing = Object.fromEntries([
+    ...FAN_OUT_MERCHANTS.map((id, i) => [id, `${receiverUrl}/odoo-fan-${i}`]),
+    ...manyMerchantIds.map((id, i) => [id, `${receiverUrl}/odoo-many-${i % MANY_MERCHANT_ODOOS}`]),
+  ]);
+  return new Miniflare({
+    modules: true,
+    script: outputFiles[0].text,
+    compatibilityDate: /"compatibility_date":\s*"([^"]+)"/.exec(readFileSync(`${DISPATCHER}wrangler.jsonc`, "utf8"))?.[1],
+    cf: false,
+    host: "127.0.0.1",
+    port: 0,
+    bindings: {
+      DISPATCHER_SECRET: SECRET,
+      ALLOWED_REDIRECT_HOSTS: ODOO_HOST,
+      MERCHANT_ROUTING_JSON: JSON.stringify(routing),
+      MERCHANT_ODOO_BASE_JSON: JSON.stringify({ [FAN_OUT_MERCHANTS[0]]: `https://${ODOO_HOST}` }),
+      CLOVER_APP_ID: "BENCHAPP",
+      CLOVER_AUTHORIZE_URL: "https://sandbox.dev.clover.com/oauth/v2/authorize",
+    },
+    // The Worker logs a line per webhook, as in production; the benchmark does not print them.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+}
+
+function workerdPid() {
+  const children = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
+  return Number(children.split("\n").find((line) => line.includes("workerd"))?.trim().split(/\s+/)[0]);
+}
+
+/** Resident and peak resident memory of a process, in MB. */
+function memoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: Math.round(kb("VmRSS") / 1024), peak: Math.round(kb("VmHWM") / 1024) };
+}
+
+// ---- payloads
+
+function firehose(merchantIds, eventsPerMerchant = 1) {
+  const event = { objectId: "P:ABCDEFGHJKMNP", type: "CREATE", ts: 1767225600123 };
+  const merchants = Object.fromEntries(merchantIds.map((id) => [id, Array(eventsPerMerchant).fill(event)]));
+  return JSON.stringify({ appId: "BENCHAPP", merchants });
+}
+
+/** A firehose for one routed merchant, padded with JSON whitespace to exactly `bytes`. */
+function bigFirehose(bytes) {
+  const eventBytes = firehose(["X"], 2).length - firehose(["X"], 1).length;
+  const json = firehose([FAN_OUT_MERCHANTS[0]], Math.floor((bytes - 200) / eventBytes));
+  return json + " ".repeat(bytes - json.length);
+}
+
+function forgedState(i) {
+  const payload = JSON.stringify({ redirect_to: `https://${ODOO_HOST}/payment/clover/oauth/callback`, nonce: "f".repeat(32), iat: Math.floor(Date.now() / 1000) });
+  const text = Buffer.from(payload).toString("base64url");
+  return `${text}.${createHmac("sha256", `forger-${i}`).update(text).digest("base64url")}`;
+}
+
+// ---- measuring
+
+async function send(url, init = {}) {
+  const response = await fetch(url, { redirect: "manual", ...init });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Runs `once` `rounds` times in a row; returns the milliseconds of each run. */
+async function timeRounds(rounds, once) {
+  const timings = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const started = performance.now();
+    await once();
+    timings.push(performance.now() - started);
+  }
+  return timings;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ms = (value) => `${value.toFixed(1)} ms`;
+
+function expectAll(statuses, expected, what) {
+  const wrong = statuses.filter((status) => status !== expected);
+  if (wrong.length) throw new Error(`${what}: expected ${expected}, got ${wrong.join(", ")}`);
+}
+
+// Forwards may still be in flight when the client has its answers; wait until the count stops moving.
+async function settledStats(receiver) {
+  let previous = await receiver.stats();
+  for (let i = 0; i < 50; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = await receiver.stats();
+    if (current.count === previous.count) return current;
+    previous = current;
+  }
+  return previous;
+}
+
+// ---- scenarios
+
+async function healthzBurst(base) {
+  const burst = async () => expectAll(await Promise.all(Array.from({ length: 200 }, () => send(`${base}/healthz`))), 200, "healthz");
+  const timings = await timeRounds(ROUNDS, burst);
+  const { requests } = await autocannon({ url: `${base}/healthz`, connections: 200, duration: 3 });
+  return {
+    scenario: "200 concurrent /healthz", original: "—", target: "—",
+    measured: `burst of 200: ${ms(median(timings))} median (first ${ms(timings[0])}); sustained ${Math.round(requests.average)} req/s`,
+  };
+}
+
+async function forgedStates(base) {
+  const urls = Array.from({ length: 50 }, (_, i) => `${base}/clover/callback?code=c&merchant_id=M&state=${forgedState(i)}`);
+  const timings = await timeRounds(ROUNDS, async () => expectAll(await Promise.all(urls.map((url) => send(url))), 403, "forged state"));
+  return {
+    scenario: "50 forged states in parallel, all 403", original: "77 ms", target: "< 77 ms",
+    measured: `${ms(median(timings))} median (first ${ms(timings[0])}, max ${ms(Math.max(...timings))})`,
+    met: median(timings) < 77,
+  };
+}
+
+async function manyMerchants(base, receiver) {
+  const body = firehose(manyMerchantIds);
+  await receiver.reset();
+  const timings = await timeRounds(ROUNDS, async () => expectAll([await send(`${base}/clover/webhook`, { method: "POST", body })], 200, "1001 merchants"));
+  const { count } = await settledStats(receiver);
+  return {
+    scenario: `${MANY_MERCHANTS} merchant ids in one payload`, original: "47 ms", target: "< 20 ms",
+    measured: `${ms(median(timings))} median (max ${ms(Math.max(...timings))}), ${count / ROUNDS} forwards each (${MANY_MERCHANT_ODOOS} Odoos)`,
+    met: median(timings) < 20 && count === ROUNDS * MANY_MERCHANT_ODOOS,
+  };
+}
+
+async function bigBody(base, receiver, workerd) {
+  const body = Buffer.from(bigFirehose(BIG_BODY_BYTES));
+  const sha256 = createHash("sha256").update(body).digest("hex");
+  const rss = [memoryMb(workerd).rss];
+  const timings = await timeRounds(BIG_BODY_ROUNDS, async () => {
+    expectAll([await send(`${base}/clover/webhook`, { method: "POST", body, headers: { "content-type": "application/json" } })], 200, "9.4 MB body");
+    if ((await receiver.stats()).lastSha256 !== sha256) throw new Error("9.4 MB body: forwarded bytes differ");
+    rss.push(memoryMb(workerd).rss);
+  });
+  return {
+    scenario: "9.4 MB body, forwarded intact (sha256)", original: "1.7 s", target: "< 0.3 s, bounded memory",
+    measured: `${ms(median(timings))} median (max ${ms(Math.max(...timings))}); workerd RSS per round ${rss.join(" → ")} MB, peak ${memoryMb(workerd).peak} MB`,
+    met: median(timings) < 300,
+  };
+}
+
+async function oversizedBody(base, workerd) {
+  const body = Buffer.alloc(OVERSIZED_BODY_BYTES, 0x20);
+  const before = memoryMb(workerd);
+  let outcome = "";
+  const [elapsed] = await timeRounds(1, async () => {
+    // workerd may answer 413 and close before the client has sent everything; either way nothing is read.
+    outcome = String(await send(`${base}/clover/webhook`, { method: "POST", body })
+      .catch((error) => `connection closed early (${error.cause?.code ?? error.message})`));
+    if (outcome !== "413" && !outcome.startsWith("connection closed")) throw new Error(`50 MB body: got ${outcome}`);
+  });
+  const after = memoryMb(workerd);
+  return {
+    scenario: "50 MB body refused", original: "—", target: "413, memory flat",
+    measured: `${outcome} in ${ms(elapsed)}; workerd RSS ${before.rss} → ${after.rss} MB`,
+  };
+}
+
+async function webhookThroughput(base, receiver, merchantIds, scenario, target) {
+  const options = {
+    url: `${base}/clover/webhook`, method: "POST", connections: 100, body: firehose(merchantIds),
+    headers: { "content-type": "application/json", "x-clover-auth": "bench-auth" },
+  };
+  await autocannon({ ...options, duration: 1 }); // warm-up: JIT and connection pools
+  await settledStats(receiver);
+  await receiver.reset();
+  const result = await autocannon({ ...options, duration: THROUGHPUT_SECONDS });
+  const { count } = await settledStats(receiver);
+  const answered = result["2xx"];
+  const drops = result.non2xx + result.errors + result.timeouts + Math.max(0, answered * merchantIds.length - count);
+  const rate = answered / THROUGHPUT_SECONDS;
+  return {
+    scenario, original: merchantIds.length === 1 ? "347 req/s, 0 drops" : "—", target,
+    measured: `${Math.round(rate)} req/s over ${THROUGHPUT_SECONDS} s, ${drops} drops; ${answered} webhooks → ${count} forwards; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
+    met: merchantIds.length === 1 ? rate >= 2000 && drops === 0 : undefined,
+  };
+}
+
+// ---- output
+
+function printTable(rows) {
+  const header = { scenario: "scenario", original: "original", target: "target", measured: "measured", met: "met" };
+  const cells = [header, ...rows].map((row) => ({ ...row, met: row === header ? "met" : ({ true: "yes", false: "NO" })[String(row.met)] ?? "" }));
+  const keys = Object.keys(header);
+  const widths = keys.map((key) => Math.max(...cells.map((row) => String(row[key]).length)));
+  const line = (row) => `| ${keys.map((key, i) => String(row[key]).padEnd(widths[i])).join(" | ")} |`;
+  console.log([line(cells[0]), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n"));
+}
+
+await main();
