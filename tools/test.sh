@@ -11,10 +11,20 @@ rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 SUMMARY=("$PY" "$REPO_DIR/tools/summarize.py" "$RESULTS")
 cd "$REPO_DIR"
 
+# A suite that stops without a report (or a runner that crashes) must count as a failure.
+check_report() {  # suite name, exit code, exit codes that still mean "the report is complete"
+    local name=$1 rc=$2 complete=$3
+    if [ ! -s "$RESULTS/$name.xml" ] || [[ " $complete " != *" $rc "* ]]; then
+        "${SUMMARY[@]}" record "$name-runner" 1
+    fi
+}
+
 run_pytest() {  # suite name, test folder: a plain pytest suite with a JUnit report
     # The repository root is an Odoo addon (a Python package): confine collection to the folder.
+    local rc=0
     "$PY" -m pytest -q -c pyproject.toml --rootdir="$2" --confcutdir="$2" "$2" \
-        --junitxml="$RESULTS/$1.xml" || true
+        --junitxml="$RESULTS/$1.xml" || rc=$?
+    check_report "$1" $rc "0 1"
 }
 
 run_check() {  # name, command...: one pass/fail entry for a command without a test report
@@ -39,6 +49,8 @@ FUSION_CLOVER_ADDONS_PATH="$ADDONS_PATH" FUSION_CLOVER_PY="$PY" FUSION_CLOVER_OD
 
 if [ -f dispatcher/package.json ]; then
     say "Dispatcher suite"
+    rm -rf dispatcher/.test-results
+    rc=0
     (
         cd dispatcher
         lock_hash=$(sha256sum package-lock.json | cut -c1-16)
@@ -47,9 +59,10 @@ if [ -f dispatcher/package.json ]; then
             echo "$lock_hash" > node_modules/.fusion_clover_stamp
         fi
         CI=true WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false npm test
-    ) || true
-    [ -f dispatcher/.test-results/junit.xml ] && cp dispatcher/.test-results/junit.xml "$RESULTS/dispatcher.xml"
-    [ -f "$RESULTS/dispatcher.xml" ] || "${SUMMARY[@]}" record dispatcher-suite-ran 1
+    ) || rc=$?
+    cp dispatcher/.test-results/junit.xml "$RESULTS/dispatcher.xml" 2>/dev/null || true
+    # `npm test` also type-checks and checks the shared vectors: any non-zero exit is a failure.
+    check_report dispatcher $rc "0"
 fi
 
 say "Odoo tests (/fusion_clover) in a throwaway database"
