@@ -335,7 +335,18 @@ class PaymentProvider(models.Model):
         return self._clover_refresh_oauth_if_needed()
 
     def _clover_refresh_oauth_if_needed(self):
-        """Return a usable access token, refreshing it when it is about to expire."""
+        """Return a usable access token, refreshing it when it is about to expire.
+
+        The common case reads this transaction's view of the token and opens no other cursor;
+        only an expiring token goes through the locked, committed refresh.
+        """
+        provider_sudo = self.sudo()
+        values = {
+            'clover_oauth_access_token': provider_sudo.clover_oauth_access_token,
+            'clover_oauth_token_expiry': provider_sudo.clover_oauth_token_expiry,
+        }
+        if values['clover_oauth_access_token'] and not self._clover_needs_refresh(values, None, False):
+            return values['clover_oauth_access_token']
         return self._clover_locked_refresh(rejected_token=None)
 
     def _clover_refresh_oauth_token(self, rejected_token=None):
@@ -486,7 +497,7 @@ class PaymentProvider(models.Model):
         if surface == 'oauth':
             return ('none', None)
         if surface == 'token':
-            pakms_key = self._clover_get_connection_values()['clover_pakms_key']
+            pakms_key = self.clover_pakms_key
             if not pakms_key:
                 raise UserError(self.env._("No PAKMS key: connect to Clover first."))
             return ('apikey', pakms_key)
