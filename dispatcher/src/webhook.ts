@@ -20,7 +20,8 @@ export async function handleWebhook(request: Request, config: Config): Promise<R
   const urls = typeof event.verificationCode === "string"
     ? announceVerification(event.verificationCode, config)
     : routeEvent(event, config);
-  await Promise.all(urls.map((url) => forward(url, body, request.headers, config.forwardTimeoutMs)));
+  const headers = forwardedHeaders(request.headers);
+  await Promise.all(urls.map((url) => forward(url, body, headers, config.forwardTimeoutMs)));
   // Every failed forward has logged itself; success is in the runtime's own request log, not repeated here.
   // Always 200: one customer's outage must not look like the dispatcher failing to Clover (see README).
   return textResponse(200, "ok");
@@ -101,19 +102,24 @@ function merchantIds(event: CloverEvent): Set<string> {
   return ids;
 }
 
+// Ids are quoted: they come from an unauthenticated body and must not be able to forge a log line.
 function logUnknown(merchantIds: string[]): void {
-  const shown = merchantIds.slice(0, LOGGED_UNKNOWN_IDS).join(", ");
+  const shown = merchantIds.slice(0, LOGGED_UNKNOWN_IDS).map((id) => JSON.stringify(id)).join(", ");
   const more = merchantIds.length > LOGGED_UNKNOWN_IDS ? ` and ${merchantIds.length - LOGGED_UNKNOWN_IDS} more` : "";
   console.warn(`webhook: acknowledged without forwarding, no route for merchant(s) ${shown}${more}`);
 }
 
-// True when the Odoo answered 2xx in time. Never throws: one Odoo's failure must not affect the others.
-async function forward(url: string, body: Uint8Array, incoming: Headers, timeoutMs: number): Promise<boolean> {
+function forwardedHeaders(incoming: Headers): Headers {
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
     const value = incoming.get(name);
     if (value !== null) headers.set(name, value);
   }
+  return headers;
+}
+
+// Logs anything but a 2xx in time, and never throws: one Odoo's failure must not affect the others.
+async function forward(url: string, body: Uint8Array, headers: Headers, timeoutMs: number): Promise<void> {
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -124,11 +130,9 @@ async function forward(url: string, body: Uint8Array, incoming: Headers, timeout
     });
     // Reading the (small) answer to the end lets the runtime reuse the connection; cancelling closes it.
     await readBounded(response, MAX_ODOO_ANSWER_BYTES);
-    if (response.ok) return true;
-    console.error(`webhook: ${url} answered HTTP ${response.status}`);
+    if (!response.ok) console.error(`webhook: ${url} answered HTTP ${response.status}`);
   } catch (error) {
     const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(error);
     console.error(`webhook: forwarding to ${url} failed: ${reason}`);
   }
-  return false;
 }

@@ -69,7 +69,7 @@ describe("POST /clover/webhook forwarding", () => {
     const response = await post(firehose(["NOPE1", "NOPE2"]), routedEnv(prefix, { MA1: "odoo-a" }));
     expect(response.status).toBe(200);
     expect(await received(prefix)).toEqual([]);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining("no route for merchant(s) NOPE1, NOPE2"));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('no route for merchant(s) "NOPE1", "NOPE2"'));
   });
 
   it("logs the verification code with a banner and forwards it to every routed Odoo", async () => {
