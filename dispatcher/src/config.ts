@@ -94,7 +94,7 @@ function secret(env: Env): string {
 function parseHosts(text: string): Set<string> {
   const hosts = text.split(",").map((host) => host.trim().toLowerCase()).filter(Boolean);
   const bad = hosts.find((host) => !HOST_NAME.test(host));
-  if (bad !== undefined) throw new ConfigError(`ALLOWED_REDIRECT_HOSTS: "${bad}" is not a host name`);
+  if (bad !== undefined) throw new ConfigError("ALLOWED_REDIRECT_HOSTS has an entry that is not a host name", bad);
   return new Set(hosts);
 }
 
@@ -102,7 +102,7 @@ function parseUrlMap(env: Env, name: keyof Env, problemOf: (url: string) => stri
   const urls = new Map<string, string>();
   for (const [merchantId, url] of Object.entries(jsonSetting(env, name))) {
     const problem = typeof url === "string" ? problemOf(url) : "is not a string";
-    if (problem) throw new ConfigError(`${name}: the entry of merchant ${merchantId} ${problem}`);
+    if (problem) throw new ConfigError(`${name} has an entry that ${problem}`, `merchant ${merchantId}`);
     urls.set(merchantId, url as string);
   }
   return urls;
@@ -128,7 +128,7 @@ function callbackUrl(odooBase: string): string {
 function callbackProblem(odooBase: string, allowedHosts: ReadonlySet<string>): string | null {
   const problem = redirectProblem(callbackUrl(odooBase), allowedHosts);
   if (problem === "scheme") return "is not an https URL";
-  return problem === "host" ? "has a host missing from ALLOWED_REDIRECT_HOSTS" : null;
+  return problem === "host" ? "names a host missing from ALLOWED_REDIRECT_HOSTS" : null;
 }
 
 function isHttpUrl(text: string): boolean {

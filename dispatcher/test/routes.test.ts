@@ -87,15 +87,15 @@ describe("configuration errors", () => {
   const cases: Array<[string, Env, string]> = [
     ["malformed routing JSON", { MERCHANT_ROUTING_JSON: '{"MA1": "https://secret-host.example' }, "MERCHANT_ROUTING_JSON is not valid JSON"],
     ["routing JSON not an object", { MERCHANT_ROUTING_JSON: '["https://a.example"]' }, "MERCHANT_ROUTING_JSON must be a JSON object of merchant id to URL"],
-    ["routing URL not a URL", { MERCHANT_ROUTING_JSON: '{"MA1": "odoo-a/webhook"}' }, "MERCHANT_ROUTING_JSON: the entry of merchant MA1 is not an http(s) URL"],
-    ["routing URL not a string", { MERCHANT_ROUTING_JSON: '{"MA1": 7}' }, "MERCHANT_ROUTING_JSON: the entry of merchant MA1 is not a string"],
+    ["routing URL not a URL", { MERCHANT_ROUTING_JSON: '{"MA1": "odoo-a/webhook"}' }, "MERCHANT_ROUTING_JSON has an entry that is not an http(s) URL"],
+    ["routing URL not a string", { MERCHANT_ROUTING_JSON: '{"MA1": 7}' }, "MERCHANT_ROUTING_JSON has an entry that is not a string"],
     ["malformed Odoo base JSON", { MERCHANT_ODOO_BASE_JSON: "{'MA1': 1}" }, "MERCHANT_ODOO_BASE_JSON is not valid JSON"],
-    ["Odoo base not allow-listed", { MERCHANT_ODOO_BASE_JSON: '{"MA1": "https://odoo-z.example.com"}' }, "MERCHANT_ODOO_BASE_JSON: the entry of merchant MA1 has a host missing from ALLOWED_REDIRECT_HOSTS"],
-    ["Odoo base over http", { MERCHANT_ODOO_BASE_JSON: '{"MA1": "http://odoo-a.example.com"}' }, "MERCHANT_ODOO_BASE_JSON: the entry of merchant MA1 is not an https URL"],
+    ["Odoo base not allow-listed", { MERCHANT_ODOO_BASE_JSON: '{"MA1": "https://odoo-z.example.com"}' }, "MERCHANT_ODOO_BASE_JSON has an entry that names a host missing from ALLOWED_REDIRECT_HOSTS"],
+    ["Odoo base over http", { MERCHANT_ODOO_BASE_JSON: '{"MA1": "http://odoo-a.example.com"}' }, "MERCHANT_ODOO_BASE_JSON has an entry that is not an https URL"],
     ["missing secret", { DISPATCHER_SECRET: undefined }, "DISPATCHER_SECRET is not set"],
     ["short secret", { DISPATCHER_SECRET: "too-short" }, "DISPATCHER_SECRET is shorter than 32 characters"],
     ["empty allow-list", { ALLOWED_REDIRECT_HOSTS: " " }, "ALLOWED_REDIRECT_HOSTS is not set"],
-    ["URL in the allow-list", { ALLOWED_REDIRECT_HOSTS: "https://odoo-a.example.com" }, 'ALLOWED_REDIRECT_HOSTS: "https://odoo-a.example.com" is not a host name'],
+    ["URL in the allow-list", { ALLOWED_REDIRECT_HOSTS: "https://odoo-a.example.com" }, "ALLOWED_REDIRECT_HOSTS has an entry that is not a host name"],
     ["missing app id", { CLOVER_APP_ID: "" }, "CLOVER_APP_ID is not set"],
     ["bad authorize URL", { CLOVER_AUTHORIZE_URL: "sandbox.dev.clover.com" }, "CLOVER_AUTHORIZE_URL is not an http(s) URL"],
     ["bad timeout", { FORWARD_TIMEOUT_MS: "5s" }, "FORWARD_TIMEOUT_MS must be an integer from 100 to 60000"],
@@ -129,5 +129,12 @@ describe("configuration errors", () => {
     const response = await call("/healthz", {}, envWith({ MERCHANT_ROUTING_JSON: '{"MA1": "https://secret-host.example' }));
     expect(await response.text()).not.toContain("secret-host");
     expect(error).toHaveBeenCalledWith(expect.stringMatching(/MERCHANT_ROUTING_JSON is not valid JSON \(SyntaxError: .+\)/));
+  });
+
+  it("names the offending merchant in the log only", async () => {
+    const error = vi.spyOn(console, "error");
+    const response = await call("/healthz", {}, envWith({ MERCHANT_ROUTING_JSON: '{"MSECRET1": "nope"}' }));
+    expect(await response.text()).not.toContain("MSECRET1");
+    expect(error).toHaveBeenCalledWith(expect.stringContaining("is not an http(s) URL (merchant MSECRET1)"));
   });
 });
