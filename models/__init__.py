@@ -1,1 +1,5 @@
-from . import clover_oauth_nonce, payment_provider, res_config_settings
+from . import clover_oauth_nonce
+from . import payment_provider
+from . import payment_token
+from . import payment_transaction
+from . import res_config_settings

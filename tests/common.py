@@ -77,3 +77,49 @@ class CloverCommon(EmulatorMixin, PaymentCommon):
         super().setUp()
         self._emulator('POST', 'reset')
         self.provider.write(self._issue_tokens())
+
+
+# Clover's test cards (clover-api.md §2.6): any future expiry, any CVV.
+APPROVED_VISA = '4242424242424242'
+DECLINED_VISA = '4264281511117771'
+DECLINED_MASTERCARD = '5424180273333333'
+
+
+class CloverPaymentCommon(CloverCommon):
+    """A connected Clover provider taking card payments, and the browser's part: tokenizing a card
+    at Clover with the PAKMS key, as Clover's iframe does."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider.write({'clover_pakms_key': cls.identities['pakms_key'], 'is_published': True})
+        cls.payment_method = cls.env.ref('payment.payment_method_card')
+        cls.payment_method_id = cls.payment_method.id
+        cls.amount = 123.45
+
+    def _card_token(self, number=APPROVED_VISA, exp_month='12', exp_year='2031', cvv='123'):
+        """Return a `clv_` token for a card, made the way Clover's iframe makes it."""
+        response = requests.post(
+            f'{self.emulator_url}/v1/tokens',
+            json={'card': {'number': number, 'exp_month': exp_month, 'exp_year': exp_year, 'cvv': cvv}},
+            headers={'apikey': self.identities['pakms_key']}, timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()['id']
+
+    def _clover_requests(self, path, method='POST'):
+        """Return the calls Clover received at `path`, oldest first."""
+        recorded = self._emulator('GET', 'requests', path=path)['requests']
+        return [request for request in recorded if request['method'] == method]
+
+    def _clover_get(self, path):
+        """Return an Ecommerce object as Clover has it now."""
+        response = requests.get(
+            f'{self.emulator_url}{path}',
+            headers={'Authorization': f"Bearer {self.identities['private_key']}"}, timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def _clover_charge(self, charge_id):
+        return self._clover_get(f'/v1/charges/{charge_id}')
