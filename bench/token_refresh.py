@@ -122,8 +122,8 @@ def main():
           f"max {max(s[2] for s in storms) * 1000:.0f} ms")
     print(f"\nCorrupt credentials (garbage access and refresh tokens), {REPEATS} runs")
     print(f"  outcome: {corrupt[0][0]}")
-    print(f"  Clover calls until failure: {[c[2] for c in corrupt]} (refresh attempts: {[c[3] for c in corrupt]})"
-          "  (target: one refresh, at most two calls)")
+    print(f"  Clover calls until failure: {[c[2] for c in corrupt]}"
+          f" (refresh attempts: {[c[3] for c in corrupt]})  (target: one refresh, at most two calls)")
     print(f"  time to clean failure: median {statistics.median(c[1] for c in corrupt) * 1000:.1f} ms, "
           f"max {max(c[1] for c in corrupt) * 1000:.1f} ms  (target: well under 100 ms)")
 
