@@ -12,12 +12,21 @@
         'security/ir.model.access.csv',
 
         'views/clover_templates.xml',
+        'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
         'views/res_config_settings_views.xml',
 
         # The provider record references the views above: load it last.
         'data/payment_provider_data.xml',
     ],
+    'assets': {
+        'web.assets_frontend': [
+            'fusion_clover/static/src/interactions/**/*',
+        ],
+        'web.assets_tests': [
+            'fusion_clover/static/tests/tours/**/*',
+        ],
+    },
     'post_init_hook': 'post_init_hook',
     'uninstall_hook': 'uninstall_hook',
     'license': 'LGPL-3',

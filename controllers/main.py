@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from odoo import http
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
+from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
 
 from .. import const, utils
@@ -15,9 +16,42 @@ from ..models.payment_provider import CloverAPIError
 _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
 
 _MERCHANT_ID_RE = re.compile(r'[A-Za-z0-9]{1,32}')
+# A single-use card token from Clover's iframe; never a saved card's customer id, which only the
+# server may charge.
+_CARD_TOKEN_RE = re.compile(r'clv_[A-Za-z0-9]{1,128}')
 
 
 class CloverController(http.Controller):
+    _payment_url = '/payment/clover/payment'
+
+    @http.route(_payment_url, type='jsonrpc', auth='public')
+    def clover_payment(self, reference, access_token, card_token):
+        """Pay a transaction with the card token Clover's iframe made in the browser.
+
+        The card itself never reaches Odoo: only its single-use `clv_` token does.
+
+        :param str reference: The reference of the transaction.
+        :param str access_token: The token signing the reference and the partner.
+        :param str card_token: The `clv_` token.
+        :return: The transaction's state and, if it failed, why (a decline's message).
+        :rtype: dict
+        """
+        tx_sudo = request.env['payment.transaction'].sudo()
+        if isinstance(reference, str):
+            tx_sudo = tx_sudo.search(
+                [('reference', '=', reference), ('provider_code', '=', 'clover')], limit=1,
+            )
+        if not (tx_sudo and isinstance(access_token, str) and payment_utils.check_access_token(
+            access_token, tx_sudo.reference, tx_sudo.partner_id.id,
+        )):
+            raise ValidationError(request.env._("Received tampered payment request data."))
+        if not isinstance(card_token, str) or not _CARD_TOKEN_RE.fullmatch(card_token):
+            raise ValidationError(request.env._("The card could not be read. Please try again."))
+        tx_sudo._clover_pay_with_card_token(card_token)
+        return {
+            'state': tx_sudo.state,
+            'state_message': tx_sudo.state_message if tx_sudo.state == 'error' else '',
+        }
 
     @http.route(const.OAUTH_CALLBACK_ROUTE, type='http', auth='user', methods=['GET'])
     def clover_oauth_callback(self, state=None, code=None, merchant_id=None, **kwargs):

@@ -1,3 +1,4 @@
+import json
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ import requests
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
 
 from .. import const, utils
@@ -155,6 +157,42 @@ class PaymentProvider(models.Model):
             'clover_api_key': False,
         })
         return removal_values
+
+    def _get_compatible_providers(self, *args, report=None, **kwargs):
+        """Override of `payment` to hide Clover providers that cannot tokenize a card yet."""
+        providers = super()._get_compatible_providers(*args, report=report, **kwargs)
+        unconnected = providers.filtered(
+            lambda p: p.code == 'clover' and not (p.clover_pakms_key and p.clover_merchant_id)
+        )
+        if unconnected:
+            payment_utils.add_to_report(
+                report, unconnected, available=False,
+                reason=self.env._("not connected to Clover (no PAKMS key)"),
+            )
+        return providers - unconnected
+
+    @api.model
+    def _clover_update_existing_providers(self):
+        """Bring Clover providers created before the card form existed up to date (their record is
+        not updated): give them the form, and reach card brands through Card only, since brands
+        attached on their own forbid manual capture."""
+        providers = self.with_context(active_test=False).search([('code', '=', 'clover')])
+        providers.filtered(lambda p: not p.inline_form_view_id).inline_form_view_id = (
+            self.env.ref('fusion_clover.inline_form')
+        )
+        for provider in providers:
+            if brands := provider.payment_method_ids.filtered('primary_payment_method_id'):
+                provider.payment_method_ids -= brands
+
+    def _clover_get_inline_form_values(self):
+        """Return what the browser needs to mount Clover's card fields, as JSON: public values
+        only (the PAKMS key is Clover's public tokenization key)."""
+        self.ensure_one()
+        return json.dumps({
+            'pakms_key': self.clover_pakms_key,
+            'merchant_id': self.clover_merchant_id,
+            'sdk_url': self._clover_get_sdk_url(),
+        })
 
     @api.model
     def _clover_disconnected_values(self):

@@ -56,7 +56,7 @@ class PaymentTransaction(models.Model):
             return super()._get_specific_processing_values(processing_values)
         return {
             'access_token': payment_utils.generate_access_token(
-                processing_values['reference'], processing_values['partner_id'],
+                processing_values['reference'], processing_values['partner_id'], env=self.env,
             ),
         }
 
