@@ -71,10 +71,10 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         self._clover_lock()
-        if self.state != 'draft':
+        if self.state != 'draft' or self.operation not in ('online_direct', 'validation'):
             _logger.warning(
-                "Refused to pay transaction %s with a card token: it is already %s.",
-                self.reference, self.state,
+                "Refused to pay transaction %s (%s, %s) with a card token.",
+                self.reference, self.operation, self.state,
             )
             return
         try:
@@ -291,7 +291,7 @@ class PaymentTransaction(models.Model):
                 raise
             self._clover_wait_for_outcome(request, error)
             return
-        self._clover_process_answer(request, answer)
+        self._clover_process_answer(request['kind'], answer)
 
     def _clover_post(self, request):
         """Send `request` and return Clover's answer; a decline is an answer too.
@@ -312,9 +312,9 @@ class PaymentTransaction(models.Model):
                 'message': str(error), 'code': error.code, 'decline_code': error.decline_code,
             }}
 
-    def _clover_process_answer(self, request, answer):
-        self.sudo().clover_pending_request = False
-        kind = 'error' if 'error' in answer else request['kind']
+    def _clover_process_answer(self, kind, answer):
+        """Process Clover's answer: a `kind` object (`charge` or `refund`), or a decline."""
+        kind = 'error' if 'error' in answer else kind
         self._process('clover', {'reference': self.reference, kind: answer.get('error', answer)})
 
     def _clover_wait_for_outcome(self, request, error):
@@ -355,7 +355,8 @@ class PaymentTransaction(models.Model):
                 "Clover still gives no outcome for transaction %s: %s", self.reference, error,
             )
             return
-        self._clover_process_answer(request, answer)
+        self.sudo().clover_pending_request = False
+        self._clover_process_answer(request['kind'], answer)
 
     def _clover_can_resend(self):
         """Whether Clover left a request unanswered recently enough to send it again."""
@@ -409,7 +410,7 @@ class PaymentTransaction(models.Model):
             self._set_error(payment_data['error']['message'])
         elif 'customer' in payment_data:
             sources = payment_data['customer'].get('sources', {}).get('data') or [{}]
-            self._clover_update_card(sources[0])
+            self.write(self._clover_card_values(sources[0]))
             self._set_done()
         elif 'refund' in payment_data:
             self._clover_apply_refund(payment_data['refund'])
@@ -418,9 +419,11 @@ class PaymentTransaction(models.Model):
         return None
 
     def _clover_apply_charge(self, charge):
-        self.provider_reference = charge['id']
-        self.clover_order_id = charge.get('order')
-        self._clover_update_card(charge.get('source') or {})
+        self.write({
+            'provider_reference': charge['id'],
+            'clover_order_id': charge.get('order'),
+            **self._clover_card_values(charge.get('source') or {}),
+        })
         status = charge.get('status')
         if status == 'succeeded' and charge.get('captured'):
             self._set_done()
@@ -444,16 +447,19 @@ class PaymentTransaction(models.Model):
         else:  # The void of an uncaptured charge.
             self._set_canceled()
 
-    def _clover_update_card(self, card):
-        """Record the card Clover charged: brand, last 4 digits and the matching payment method."""
+    def _clover_card_values(self, card):
+        """Return the values recording the card Clover charged: brand, last 4 digits and the
+        matching payment method."""
         if not card:
-            return
-        self.clover_card_brand = card.get('brand')
-        self.clover_card_last4 = card.get('last4')
+            return {}
         payment_method = self.env['payment.method']._get_from_code(
             card.get('brand'), mapping=const.PAYMENT_METHODS_MAPPING,
         )
-        self.payment_method_id = payment_method or self.payment_method_id
+        return {
+            'clover_card_brand': card.get('brand'),
+            'clover_card_last4': card.get('last4'),
+            'payment_method_id': (payment_method or self.payment_method_id).id,
+        }
 
     def _extract_token_values(self, payment_data):
         """Override of `payment` to save the Clover customer holding the card on file."""

@@ -48,7 +48,15 @@ patch(PaymentForm.prototype, {
         const radio = document.querySelector('input[name="o_payment_radio"]:checked');
         const formElement = this._getInlineForm(radio).querySelector('[name="o_clover_form"]');
         const values = JSON.parse(formElement.dataset['cloverInlineFormValues']);
-        await this.waitFor(loadJS(values.sdk_url));
+        try {
+            await this.waitFor(loadJS(values.sdk_url));
+        } catch {
+            this._displayErrorDialog(
+                _t("Card payments are unavailable"),
+                _t("Clover's card form could not be loaded. Please try again later."),
+            );
+            return;
+        }
         const clover = new Clover(values.pakms_key, { merchantId: values.merchant_id });
         const elements = clover.elements();
         for (const fieldType of CLOVER_FIELDS) {
@@ -102,6 +110,10 @@ patch(PaymentForm.prototype, {
             return;
         }
         const cloverForm = this.cloverForms[paymentOptionId];
+        if (!cloverForm) { // Clover's SDK did not load.
+            this._enableButton();
+            return;
+        }
         let result;
         try {
             result = await this.waitFor(cloverForm.clover.createToken());
