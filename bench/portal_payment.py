@@ -180,7 +180,7 @@ def main():
         finally:
             clover_provider_module.requests.request = clock.request
             clean_up(ids)
-    clover_own = [total - waited for total, waited in zip(clover_total, clover_waited)]
+    clover_own = [total - waited for total, waited in zip(clover_total, clover_waited, strict=True)]
     ratio_own = statistics.median(clover_own) / statistics.median(demo_total)
     ratio_total = statistics.median(clover_total) / statistics.median(demo_total)
     print(f"\nPortal card payment, JSON-RPC route to transaction done: {PAYMENTS} payments each "

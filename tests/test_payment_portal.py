@@ -93,7 +93,8 @@ class TestCloverPortal(CloverPaymentCommon, AccountTestInvoicingCommon, HttpCase
         tx = self._assert_paid_by_clover(second, 4550)
         self.assertEqual(tx.token_id, token)
         self.assertEqual(tx.operation, 'online_token')
-        self.assertEqual(self._clover_requests('/v1/charges')[-1]['json']['source'], token.clover_source_token)
+        charge_request = self._clover_requests('/v1/charges')[-1]
+        self.assertEqual(charge_request['json']['source'], token.clover_source_token)
 
     @mute_logger('odoo.addons.fusion_clover.models.payment_transaction',
                  'odoo.addons.fusion_clover.models.payment_provider')
