@@ -4,7 +4,7 @@ import json
 import re
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.payment import utils as payment_utils
@@ -138,9 +138,9 @@ class PaymentTransaction(models.Model):
         self._clover_check_refundable(amount)
         charge_id = source_tx.provider_reference
         try:
-            self._clover_send(
-                'refund', '/v1/refunds', {'charge': charge_id, 'amount': amount}, scope='refund',
-            )
+            self._clover_send('refund', '/v1/refunds', {
+                'charge': charge_id, 'amount': amount, 'metadata': self._clover_metadata(),
+            }, scope='refund')
         except CloverAPIError as error:
             if error.status != 400 or error.code not in REFUND_BODY_ERROR_CODES:
                 raise
@@ -214,9 +214,11 @@ class PaymentTransaction(models.Model):
         :rtype: dict|None
         """
         first_name, last_name = payment_utils.split_partner_name(self.partner_name or '')
-        payload = {'source': card_token, 'firstName': first_name, 'lastName': last_name}
-        if self.partner_email:
-            payload['email'] = self.partner_email
+        payload = {'source': card_token}
+        for key, value in (('firstName', first_name), ('lastName', last_name),
+                           ('email', self.partner_email)):
+            if value:
+                payload[key] = value
         try:
             return self.provider_id._clover_api_request(
                 'ecommerce', 'POST', '/v1/customers', payload=payload, reference=self.reference,
@@ -241,8 +243,13 @@ class PaymentTransaction(models.Model):
             'capture': not self.provider_id.capture_manually,
             'ecomind': 'ecom',
             'external_reference_id': self._clover_external_reference_id(),
-            'metadata': {'odoo_reference': self.reference[:METADATA_REFERENCE_LENGTH]},
+            'metadata': self._clover_metadata(),
         }
+
+    def _clover_metadata(self):
+        """Return the metadata that ties a Clover object to this transaction (see
+        `_extract_reference`)."""
+        return {'odoo_reference': self.reference[:METADATA_REFERENCE_LENGTH]}
 
     def _clover_external_reference_id(self):
         """Return the reference Clover shows in settlement reports: the reference's letters and
@@ -369,6 +376,17 @@ class PaymentTransaction(models.Model):
         )
 
     # === BUSINESS METHODS - PROCESSING === #
+
+    @api.model
+    def _extract_reference(self, provider_code, payment_data):
+        """Override of `payment` to also find the transaction from a Clover charge or refund
+        alone, by the reference its metadata carries (e.g. one fetched back from Clover)."""
+        if provider_code != 'clover':
+            return super()._extract_reference(provider_code, payment_data)
+        clover_object = payment_data.get('charge') or payment_data.get('refund') or {}
+        return payment_data.get('reference') or (clover_object.get('metadata') or {}).get(
+            'odoo_reference'
+        )
 
     def _extract_amount_data(self, payment_data):
         """Override of `payment` to extract the amount and currency from Clover's answer."""

@@ -1,6 +1,7 @@
 from . import test_api_request
 from . import test_oauth_connect
 from . import test_payment_portal
+from . import test_payment_provider
 from . import test_payment_route
 from . import test_payment_transaction
 from . import test_provider

@@ -204,6 +204,18 @@ class TestCloverCardPayments(CloverPaymentCommon):
         self.assertEqual(self._calls('POST /v1/charges'), 1)
         self.assertFalse(tx._clover_can_resend())  # A person checks the Clover dashboard.
 
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
+    def test_a_charge_fetched_back_from_clover_settles_its_transaction(self):
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'drop': True, 'after': True})
+        tx = self._pay()
+        self.assertEqual(tx.state, 'pending')
+
+        [charge] = self._clover_get('/v1/charges')['data']  # What a reconciliation finds.
+        processed = self.env['payment.transaction']._process('clover', {'charge': charge})
+
+        self.assertEqual(processed, tx)
+        self.assertEqual((tx.state, tx.provider_reference), ('done', charge['id']))
+
     @mute_logger(TX_LOGGER, PROVIDER_LOGGER, PAYMENT_LOGGER)
     def test_amount_mismatch_fails_the_tx_and_keeps_clovers_charge_id(self):
         card_token = self._card_token()
@@ -319,7 +331,10 @@ class TestCloverCardPayments(CloverPaymentCommon):
         refund_tx = self._refunds(tx)
         self.assertEqual((refund_tx.state, refund_tx.amount), ('done', -123.45))
         [sent] = self._clover_requests('/v1/refunds')
-        self.assertEqual(sent['json'], {'charge': tx.provider_reference, 'amount': 12345})
+        self.assertEqual(sent['json'], {
+            'charge': tx.provider_reference, 'amount': 12345,
+            'metadata': {'odoo_reference': refund_tx.reference},
+        })
         refund = self._clover_get(f'/v1/refunds/{refund_tx.provider_reference}')
         self.assertEqual((refund['charge'], refund['amount']), (tx.provider_reference, 12345))
         self.assertEqual(self._clover_charge(tx.provider_reference)['amount_refunded'], 12345)
@@ -362,7 +377,7 @@ class TestCloverCardPayments(CloverPaymentCommon):
         self.assertEqual((refund_tx.state, refund_tx.amount), ('done', -100.0))
         refused, sent = self._clover_requests('/v1/refunds')[1:]
         self.assertEqual(refused['status'], 400)
-        self.assertEqual(refused['json'], {'charge': tx.provider_reference, 'amount': 10000})
+        self.assertEqual(refused['json']['amount'], 10000)
         self.assertEqual((sent['status'], sent['json']), (200, {'charge': tx.provider_reference}))
         self.assertEqual(self._clover_charge(tx.provider_reference)['amount_refunded'], 12345)
 
@@ -375,10 +390,8 @@ class TestCloverCardPayments(CloverPaymentCommon):
 
         self.assertEqual(refund_tx.state, 'error')
         self.assertIn("Clover dashboard", refund_tx.state_message)
-        self.assertEqual(
-            [request['json'] for request in self._clover_requests('/v1/refunds')],
-            [{'charge': tx.provider_reference, 'amount': 2000}],
-        )
+        [refused] = self._clover_requests('/v1/refunds')
+        self.assertEqual((refused['status'], refused['json']['amount']), (400, 2000))
         self.assertEqual(self._clover_charge(tx.provider_reference)['amount_refunded'], 0)
 
     @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
