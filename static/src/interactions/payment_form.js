@@ -45,7 +45,7 @@ patch(PaymentForm.prototype, {
             return; // Mounted already: keep what the customer typed.
         }
 
-        const radio = document.querySelector('input[name="o_payment_radio"]:checked');
+        const radio = this.el.querySelector('input[name="o_payment_radio"]:checked');
         const formElement = this._getInlineForm(radio).querySelector('[name="o_clover_form"]');
         const values = JSON.parse(formElement.dataset['cloverInlineFormValues']);
         try {
