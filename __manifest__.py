@@ -14,6 +14,7 @@
         'views/clover_templates.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
+        'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
 
         # The provider record references the views above: load it last.
