@@ -54,7 +54,8 @@ def total(results):
     if (results / 'odoo.log').exists():
         reports.append(('odoo', odoo_counts(results / 'odoo.log')))
     for name, counts in reports:
-        print(f"  {name}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+        # Worded unlike the closing line, which must be the only "N passed, N failed" line.
+        print(f"  [{name}] passed {counts['passed']}, failed {counts['failed']}, skipped {counts['skipped']}")
         for key in grand:
             grand[key] += counts[key]
     line = f"{grand['passed']} passed, {grand['failed']} failed"
