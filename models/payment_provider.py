@@ -8,7 +8,7 @@ import psycopg2.errors
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
@@ -218,6 +218,7 @@ class PaymentProvider(models.Model):
     def action_clover_oauth_connect(self):
         """Open Clover's authorize page with a signed state that brings the merchant back here."""
         self.ensure_one()
+        self._clover_check_admin()
         if not self.clover_app_id:
             raise UserError(self.env._("Set the Clover App ID before connecting."))
         callback_url = self._clover_get_callback_url()
@@ -240,6 +241,7 @@ class PaymentProvider(models.Model):
     def action_clover_oauth_disconnect(self):
         """Forget the OAuth tokens and the PAKMS key; the merchant id stays for reconnecting."""
         self.ensure_one()
+        self._clover_check_admin()
         values = self._clover_disconnected_values()
         del values['clover_merchant_id']
         self._clover_commit_connection_values(values)
@@ -248,6 +250,7 @@ class PaymentProvider(models.Model):
     def action_clover_test_connection(self):
         """Fetch the merchant from Clover's Platform API and say whom we are connected to."""
         self.ensure_one()
+        self._clover_check_admin()
         name = self._clover_fetch_merchant_name()
         return {
             'type': 'ir.actions.client',
@@ -258,6 +261,14 @@ class PaymentProvider(models.Model):
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
+
+    def _clover_check_admin(self):
+        """Refuse connection changes to anyone but a Clover administrator: clerks may read the
+        provider, and these actions write the connection as superuser."""
+        if not self.env.is_superuser() and not self.env.user.has_group(
+            'fusion_clover.group_fusion_clover_admin'
+        ):
+            raise AccessError(self.env._("Only a Clover administrator can change the Clover connection."))
 
     def _clover_get_callback_url(self):
         return self.get_base_url() + const.OAUTH_CALLBACK_ROUTE

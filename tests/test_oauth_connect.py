@@ -3,6 +3,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -128,6 +129,19 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
         self.assertFalse(self.provider.clover_pakms_key)
         self.assertEqual(self.provider.clover_merchant_id, self.identities['merchant_id'])
         self.assertFalse(self.provider.clover_is_connected)
+
+    def test_clerks_cannot_change_the_connection(self):
+        self.provider.write({
+            **self._issue_tokens(), 'clover_merchant_id': self.identities['merchant_id'],
+        })
+        as_clerk = self.provider.with_user(self.clerk)
+        for action in ('action_clover_oauth_connect', 'action_clover_oauth_disconnect',
+                       'action_clover_test_connection'):
+            with self.subTest(action=action), self.assertRaises(AccessError):
+                getattr(as_clerk, action)()
+        self.provider.invalidate_recordset()
+        self.assertTrue(self.provider.clover_oauth_access_token)
+        self.assertEqual(sum(self._counters()['calls'].values()), 0)
 
     # === Refusals === #
 
