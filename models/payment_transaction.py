@@ -375,6 +375,28 @@ class PaymentTransaction(models.Model):
             > fields.Datetime.now()
         )
 
+    def _clover_resend_window_closed(self):
+        return (
+            self.provider_code == 'clover' and self.state == 'pending'
+            and bool(self.sudo().clover_pending_request) and not self._clover_can_resend()
+        )
+
+    def _clover_stop_resending(self):
+        """Give up asking Clover: forget the stored request, whose card token must not outlive
+        its use, and leave the transaction pending for a person to settle from Clover's
+        dashboard."""
+        for tx in self:
+            _logger.warning(
+                "Clover never told the outcome of transaction %s; check the Clover dashboard for "
+                "the charge whose metadata odoo_reference is that reference.", tx.reference,
+            )
+            tx.sudo().clover_pending_request = False
+            tx.state_message = self.env._(
+                "Clover never told the outcome of this payment. Check the Clover dashboard for a "
+                "charge whose metadata odoo_reference is %s before doing anything else.",
+                tx.reference,
+            )
+
     # === BUSINESS METHODS - PROCESSING === #
 
     @api.model
@@ -505,6 +527,7 @@ class PaymentTransaction(models.Model):
         resendable = self.filtered(lambda tx: tx._clover_can_resend())
         for tx in resendable:
             tx._clover_resend_pending_request()
+        self.filtered(lambda tx: tx._clover_resend_window_closed())._clover_stop_resending()
         super()._post_process()
         # Keep unanswered transactions in the cron's queue.
         resendable.filtered(lambda tx: tx._clover_can_resend()).is_post_processed = False

@@ -202,7 +202,9 @@ class TestCloverCardPayments(CloverPaymentCommon):
 
         self.assertEqual(tx.state, 'pending')
         self.assertEqual(self._calls('POST /v1/charges'), 1)
-        self.assertFalse(tx._clover_can_resend())  # A person checks the Clover dashboard.
+        self.assertFalse(tx._clover_can_resend())  # A person checks the Clover dashboard...
+        self.assertIn(tx.reference, tx.state_message)
+        self.assertFalse(tx.sudo().clover_pending_request)  # ...and the card token is gone.
 
     @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
     def test_a_charge_fetched_back_from_clover_settles_its_transaction(self):
