@@ -377,7 +377,7 @@ class PaymentProvider(models.Model):
         """Read the connection as committed now, not as this transaction's snapshot saw it."""
         self.ensure_one()
         with self._clover_connection_cursor() as provider:
-            return provider.read(CONNECTION_FIELDS + ('clover_rest_api_token', 'clover_api_key'))[0]
+            return provider.read(CONNECTION_FIELDS)[0]
 
     def _clover_get_platform_token(self):
         """Return the OAuth access token to use now, refreshed first if it expires within 60 s."""
