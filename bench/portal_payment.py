@@ -27,6 +27,7 @@ from odoo import SUPERUSER_ID, api, http
 from odoo.addons.fusion_clover import const
 from odoo.addons.fusion_clover.emulator import running_emulator
 from odoo.addons.fusion_clover.models import payment_provider as clover_provider_module
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA
 from odoo.addons.payment import utils as payment_utils
 
 PAYMENTS = 200  # Of each provider, after the warm-up.
@@ -103,7 +104,7 @@ def card_token(emu, pakms_key):
     """Tokenize the test card at Clover, as the iframe does in the browser."""
     return requests.post(
         f'{emu.base_url}/v1/tokens', headers={'apikey': pakms_key}, timeout=10,
-        json={'card': {'number': '4242424242424242', 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}},
+        json={'card': {'number': APPROVED_VISA, 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}},
     ).json()['id']
 
 
