@@ -33,6 +33,22 @@ class PaymentTransaction(models.Model):
     clover_order_id = fields.Char(string="Clover Order ID", readonly=True, copy=False)
     clover_card_brand = fields.Char(string="Card Brand", readonly=True, copy=False)
     clover_card_last4 = fields.Char(string="Card Last 4 Digits", readonly=True, copy=False)
+    clover_auth_code = fields.Char(string="Authorization Code", readonly=True, copy=False)
+    # Clover's `cardTransaction.entryType` as sent (EMV_CONTACTLESS, EMV_CONTACT, SWIPED, KEYED, ...);
+    # online charges leave it empty.
+    clover_entry_type = fields.Char(string="Card Entry", readonly=True, copy=False)
+    clover_terminal_id = fields.Many2one(
+        string="Clover Terminal", comodel_name='clover.terminal', readonly=True, copy=False,
+        index='btree_not_null',
+    )
+    # REST Pay Display's reconciliation key, saved before the payment is sent (≤ 32 characters).
+    clover_external_payment_id = fields.Char(
+        string="Clover External Payment ID", readonly=True, copy=False, index='btree_not_null',
+    )
+    # The card processing fee included in `amount`, booked on its own line.
+    clover_surcharge_amount = fields.Monetary(
+        string="Card Surcharge", currency_field='currency_id', readonly=True, copy=False,
+    )
     # JSON text rather than a Json field: PostgreSQL would reorder the body's keys, and the
     # request is sent again byte for byte.
     clover_pending_request = fields.Text(
