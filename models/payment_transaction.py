@@ -119,7 +119,7 @@ class PaymentTransaction(models.Model):
         if self.provider_code != 'clover':
             return super()._send_capture_request()
         charge_id = self.source_transaction_id.provider_reference
-        self._clover_send(
+        self._clover_send_money_request(
             'charge', f'/v1/charges/{charge_id}/capture',
             {'amount': utils.format_clover_amount(self.amount, self.currency_id)}, scope='capture',
         )
@@ -132,7 +132,7 @@ class PaymentTransaction(models.Model):
         """
         if self.provider_code != 'clover':
             return super()._send_void_request()
-        self._clover_send(
+        self._clover_send_money_request(
             'refund', '/v1/refunds', {'charge': self.source_transaction_id.provider_reference},
             scope='void',
         )
@@ -154,7 +154,7 @@ class PaymentTransaction(models.Model):
         self._clover_check_refundable(amount)
         charge_id = source_tx.provider_reference
         try:
-            self._clover_send('refund', '/v1/refunds', {
+            self._clover_send_money_request('refund', '/v1/refunds', {
                 'charge': charge_id, 'amount': amount, 'metadata': self._clover_metadata(),
             }, scope='refund')
         except CloverAPIError as error:
@@ -207,7 +207,7 @@ class PaymentTransaction(models.Model):
             "Clover refused the refund amount of %s; refunding all that remains, which is the "
             "same amount.", self.reference,
         )
-        self._clover_send('refund', '/v1/refunds', {'charge': charge_id}, scope='refund-all')
+        self._clover_send_money_request('refund', '/v1/refunds', {'charge': charge_id}, scope='refund-all')
 
     def _clover_save_card_without_payment(self, card_token):
         """Save a card for later payments (a validation operation): Clover keeps it on file with
@@ -249,7 +249,9 @@ class PaymentTransaction(models.Model):
 
     def _clover_charge(self, source):
         """Charge `source` (a `clv_` token or a Clover customer id) for this transaction."""
-        self._clover_send('charge', '/v1/charges', self._clover_charge_payload(source), scope='charge')
+        self._clover_send_money_request(
+            'charge', '/v1/charges', self._clover_charge_payload(source), scope='charge',
+        )
 
     def _clover_charge_payload(self, source):
         return {
@@ -288,7 +290,7 @@ class PaymentTransaction(models.Model):
 
     # === BUSINESS METHODS - REQUESTS WHOSE OUTCOME IS UNKNOWN === #
 
-    def _clover_send(self, kind, endpoint, payload, scope):
+    def _clover_send_money_request(self, kind, endpoint, payload, scope):
         """Send a money-moving request with an idempotency key stable for this transaction and
         process Clover's answer.
 

@@ -1,4 +1,5 @@
 import threading
+import time
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -8,6 +9,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 
 from odoo.addons.fusion_clover import const
+from odoo.addons.fusion_clover.models.payment_provider import CloverAPIError
 from odoo.addons.fusion_clover.tests.common import EmulatorMixin
 
 
@@ -104,3 +106,38 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
         self.assertEqual(self._counters()['refreshes'], 2)
         with self._cursor_env() as env:
             self.assertTrue(env['payment.provider'].browse(self.provider_id).clover_oauth_refresh_token)
+
+    # === A transaction that changed the provider: never a wait on itself === #
+
+    def _provider_changed_in(self, env):
+        provider = env['payment.provider'].browse(self.provider_id)
+        provider.clover_remote_app_id = 'RAID-CHANGED'  # The business transaction's own change.
+        env.flush_all()
+        return provider
+
+    def test_a_connect_after_this_transaction_changed_the_provider_commits_with_it(self):
+        code = self._emulator('POST', 'oauth/codes', {'merchant_id': self.identities['merchant_id']})['code']
+        started = time.monotonic()
+        with self._cursor_env() as env:
+            provider = self._provider_changed_in(env)
+            provider._clover_complete_connection(self.identities['merchant_id'], code)
+        self.assertLess(time.monotonic() - started, 5)  # No wait for a lock it holds itself.
+        with self._cursor_env() as env:
+            provider = env['payment.provider'].browse(self.provider_id)
+            self.assertEqual(provider.clover_remote_app_id, 'RAID-CHANGED')
+            self.assertEqual(provider.clover_pakms_key, self.identities['pakms_key'])
+            self.assertEqual(provider.clover_merchant_name, self.identities['merchant_name'])
+        self.assertEqual(self._counters()['token_exchanges'], 1)
+
+    def test_a_refresh_due_after_this_transaction_changed_the_provider_is_refused_at_once(self):
+        started = time.monotonic()
+        with self._cursor_env() as env, self.assertRaisesRegex(CloverAPIError, 'Save the provider'):
+            self._provider_changed_in(env)
+            self._call_clover(env)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(self._counters()['refreshes'], 0)
+        self.assertEqual(self._calls(f"GET /v3/merchants/{self.identities['merchant_id']}"), 0)
+
+        with self._cursor_env() as env:  # Once saved, the next call refreshes as usual.
+            self._call_clover(env)
+        self.assertEqual(self._counters()['refreshes'], 1)
