@@ -5,4 +5,5 @@ from . import payment_provider_connection
 from . import payment_provider_request
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_request
 from . import res_config_settings

@@ -19,12 +19,14 @@ class CloverAPIError(ValidationError):
 
     `outcome_unknown` is set when Clover may have acted without us learning the result (no answer,
     a timeout or a 5xx): money-moving callers must then keep the transaction pending and retry
-    with the same idempotency key instead of declaring a failure.
+    with the same idempotency key instead of declaring a failure. `nothing_sent` is set when the
+    request never left Odoo (its credential could not be had): the caller may say so.
     """
 
     def __init__(self, message, *, status=None, code=None, decline_code=None,
-                 error_type=None, outcome_unknown=False):
+                 error_type=None, outcome_unknown=False, nothing_sent=False):
         super().__init__(message)
+        self.nothing_sent = nothing_sent
         self.status = status
         self.code = code
         self.decline_code = decline_code

@@ -76,10 +76,11 @@ class PaymentProvider(models.Model):
             return self._clover_get_credential(surface)
         except CloverAPIError as error:
             if not error.outcome_unknown:
+                error.nothing_sent = True
                 raise
             raise CloverAPIError(
                 self.env._("Could not renew the access to Clover (%s); nothing was sent.", error),
-                status=error.status, outcome_unknown=False,
+                status=error.status, nothing_sent=True,
             ) from error
 
     def _clover_send_http_request(self, method, endpoint, params, json, reference, credential, kwargs):

@@ -1,16 +1,20 @@
 import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 from unittest.mock import patch
+
+import requests
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
+from odoo.service.model import retrying
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 
 from odoo.addons.fusion_clover import const
 from odoo.addons.fusion_clover.models.payment_provider import CloverAPIError
-from odoo.addons.fusion_clover.tests.common import EmulatorMixin
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, EmulatorMixin
 
 
 @tagged('post_install', '-at_install')
@@ -141,3 +145,57 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
         with self._cursor_env() as env:  # Once saved, the next call refreshes as usual.
             self._call_clover(env)
         self.assertEqual(self._counters()['refreshes'], 1)
+
+    # === Two submissions of one payment at once === #
+
+    def _committed_transaction(self):
+        with self._cursor_env() as env:
+            tx = env['payment.transaction'].create({
+                'provider_id': self.provider_id,
+                'payment_method_id': env.ref('payment.payment_method_card').id,
+                'amount': 42.0, 'currency_id': env.ref('base.USD').id,
+                'partner_id': env.ref('base.partner_admin').id, 'operation': 'online_direct',
+                'reference': f'CONCURRENT-{time.time_ns()}',
+            })
+            return tx.id
+
+    def _card_token(self):
+        return requests.post(
+            f'{self.emulator_url}/v1/tokens', headers={'apikey': self.identities['pakms_key']},
+            json={'card': {'number': APPROVED_VISA, 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}},
+            timeout=10,
+        ).json()['id']
+
+    def test_a_duplicate_submission_waits_charges_nothing_and_logs_no_error(self):
+        tx_id = self._committed_transaction()
+        self.addCleanup(self._delete_transaction, tx_id)
+        # The first submission holds the transaction while Clover answers; the second waits.
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'delay': 0.5, 'after': True, 'count': 1})
+        tokens, states, errors = [self._card_token(), self._card_token()], [], []
+        barrier = threading.Barrier(2)
+
+        def submission(card_token):
+            try:
+                with self._cursor_env() as env:
+                    tx = env['payment.transaction'].browse(tx_id)
+                    barrier.wait(timeout=10)
+                    # What Odoo's HTTP layer does around a route: run again on a serialization failure.
+                    retrying(partial(tx._clover_pay_with_card_token, card_token), env)
+                    states.append(tx.state)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below.
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=submission, args=(token,)) for token in tokens]
+        with patch.object(Registry, '_lock', DummyRLock()), \
+                self.assertNoLogs('odoo.sql_db', level='ERROR'):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertEqual(states, ['done', 'done'])
+        self.assertEqual(self._counters()['charges_created'], 1)
+
+    def _delete_transaction(self, tx_id):
+        with self._cursor_env() as env:
+            env.cr.execute("DELETE FROM payment_transaction WHERE id = %s", [tx_id])
