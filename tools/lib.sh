@@ -128,6 +128,16 @@ prepare_addons_path() {
     ADDONS_PATH="$link_dir,$ODOO_SRC/addons,$ODOO_SRC/odoo/addons"
 }
 
+# The dispatcher's npm packages, from its lockfile; reinstalled only when the lockfile changes.
+prepare_dispatcher_packages() {
+    local lock_hash
+    lock_hash=$(sha256sum "$REPO_DIR/dispatcher/package-lock.json" | cut -c1-16)
+    [ "$(cat "$REPO_DIR/dispatcher/node_modules/.fusion_clover_stamp" 2>/dev/null)" = "$lock_hash" ] && return
+    say "Installing the dispatcher's npm packages from its lockfile"
+    (cd "$REPO_DIR/dispatcher" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" > "$REPO_DIR/dispatcher/node_modules/.fusion_clover_stamp"
+}
+
 # A free TCP port on the loopback interface.
 free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
