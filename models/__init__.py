@@ -5,5 +5,6 @@ from . import payment_provider_connection
 from . import payment_provider_request
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_refund
 from . import payment_transaction_request
 from . import res_config_settings
