@@ -7,4 +7,5 @@ from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_refund
 from . import payment_transaction_request
+from . import payment_transaction_terminal
 from . import res_config_settings
