@@ -31,8 +31,7 @@ class PaymentTransaction(models.Model):
     # online charges leave it empty.
     clover_entry_type = fields.Char(string="Card Entry", readonly=True, copy=False)
     clover_terminal_id = fields.Many2one(
-        string="Clover Terminal", comodel_name='clover.terminal', readonly=True, copy=False,
-        index='btree_not_null',
+        comodel_name='clover.terminal', readonly=True, copy=False, index='btree_not_null',
     )
     # REST Pay Display's reconciliation key, saved before the payment is sent (≤ 32 characters).
     clover_external_payment_id = fields.Char(
