@@ -28,7 +28,7 @@ from werkzeug.test import Client
 from odoo import SUPERUSER_ID, api, http
 from odoo.addons.fusion_clover import const
 from odoo.addons.fusion_clover.emulator import running_emulator
-from odoo.addons.fusion_clover.models import payment_provider_request as clover_provider_module
+from odoo.addons.fusion_clover.models import payment_provider_request as clover_request_module
 from odoo.addons.fusion_clover.tests.common import APPROVED_VISA
 from odoo.addons.payment import utils as payment_utils
 
@@ -163,8 +163,8 @@ def describe(label, seconds):
 
 
 def main():
-    clock = ClockedRequests(clover_provider_module.requests.request)
-    clover_provider_module.requests.request = clock
+    clock = ClockedRequests(clover_request_module.requests.request)
+    clover_request_module.requests.request = clock
     client = Client(http.root)
     with running_emulator(port=0) as emu:
         ids = prepare(emu)
@@ -181,7 +181,7 @@ def main():
                     demo_total.append(demo_elapsed)
             charges = requests.get(f'{emu.base_url}/_emulator/counters', timeout=10).json()['charges_created']
         finally:
-            clover_provider_module.requests.request = clock.request
+            clover_request_module.requests.request = clock.request
             clean_up(ids)
     clover_own = [total - waited for total, waited in zip(clover_total, clover_waited, strict=True)]
     ratio_own = statistics.median(clover_own) / statistics.median(demo_total)
