@@ -1,2 +1,3 @@
+from . import collect
 from . import main
 from . import portal
