@@ -68,16 +68,11 @@ class PaymentTransaction(models.Model):
         return payload
 
     def _clover_apply_charge(self, charge):
-        """Override to also record the authorization code, and the keyed entry of a keyed card
-        (Ecommerce charges do not tell the entry type)."""
+        """Override to record a keyed card's entry: Ecommerce charges do not tell it, and the
+        clerk typed the card in."""
         super()._clover_apply_charge(charge)
-        values = {}
-        if charge.get('auth_code') and not self.clover_auth_code:
-            values['clover_auth_code'] = charge['auth_code']
         if self._clover_is_keyed_card() and not self.clover_entry_type:
-            values['clover_entry_type'] = KEYED_ENTRY_TYPE
-        if values:
-            self.write(values)
+            self.clover_entry_type = KEYED_ENTRY_TYPE
 
     # === BUSINESS METHODS - SURCHARGE BOOKING === #
 
@@ -167,7 +162,7 @@ class PaymentTransaction(models.Model):
         fee's share and leave the fee invoice open."""
         payment = super()._create_payment(**extra_create_values)
         fee_invoice = self.clover_surcharge_invoice_id
-        if False:
+        if fee_invoice and not fee_invoice.currency_id.is_zero(fee_invoice.amount_residual):
             self._clover_reconcile_surcharge_first(payment, fee_invoice)
         return payment
 

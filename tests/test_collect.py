@@ -224,6 +224,29 @@ class TestCloverCollect(CloverCollectCommon):
         self.assertEqual((refund.state, refund.amount), ('done', -103.30))
         self.assertEqual(self._clover_charge(tx.provider_reference)['amount_refunded'], 10330)
 
+    # === Receipt === #
+
+    def test_receipt_is_emailed_once_approved_when_the_box_is_ticked(self):
+        invoice = self._open_invoice(60.0)
+        self.assertTrue(self._wizard(invoice).send_receipt)  # The customer has an email.
+        wizard, status = self._collect_by_card(invoice)
+        self.assertTrue(status['approved'], status)
+        self.assertTrue(wizard.transaction_id.clover_receipt_sent)
+
+        other = self._open_invoice(20.0)
+        wizard, _status = self._collect_by_card(other, send_receipt=False)
+        self.assertFalse(wizard.transaction_id.clover_receipt_sent)
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
+    def test_declined_card_sends_no_receipt(self):
+        invoice = self._open_invoice(60.0)
+        wizard, _status = self._collect_by_card(invoice, number=DECLINED_VISA)
+        self.assertFalse(wizard.transaction_id.clover_receipt_sent)
+
+    def test_no_receipt_box_ticked_for_a_customer_without_email(self):
+        self.customer.email = False
+        self.assertFalse(self._wizard(self._open_invoice(60.0)).send_receipt)
+
     # === Sale orders === #
 
     def test_sale_order_prepayment_with_surcharge_adds_the_fee_line_and_confirms(self):

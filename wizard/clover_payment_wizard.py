@@ -67,6 +67,11 @@ class CloverPaymentWizard(models.TransientModel):
         string="Total Charged", currency_field='currency_id', compute='_compute_totals',
         help="What the card is charged: the amount and the card processing fee.",
     )
+    send_receipt = fields.Boolean(
+        string="Send Receipt",
+        compute='_compute_send_receipt', store=True, readonly=False, precompute=True,
+        help="Email the customer the receipt once Clover approves the payment.",
+    )
     transaction_id = fields.Many2one(
         string="Transaction", comodel_name='payment.transaction', readonly=True,
     )
@@ -92,6 +97,11 @@ class CloverPaymentWizard(models.TransientModel):
     def _compute_amount(self):
         for wizard in self:
             wizard.amount = wizard.amount_due
+
+    @api.depends('invoice_id', 'sale_order_id')
+    def _compute_send_receipt(self):
+        for wizard in self:
+            wizard.send_receipt = bool(wizard._clover_document().partner_id.email)
 
     @api.depends('provider_id')
     def _compute_mode(self):
@@ -278,6 +288,9 @@ class CloverPaymentWizard(models.TransientModel):
             document_field: document_command,
         })
         self.transaction_id = transaction
+        if self.send_receipt:
+            # Still a draft: the receipt goes once Clover approves, and never for a decline.
+            transaction._clover_send_receipt()
         return transaction
 
     def clover_charge_card(self, card_token):
