@@ -153,6 +153,16 @@ class TestCloverCollect(CloverCollectCommon):
         self.company.clover_surcharge_enabled = False
         self.assertEqual(compute(100.0, usd), 0.0)
 
+    def test_a_new_company_gets_the_fee_product_and_its_own_income_account_with_its_chart(self):
+        company = self.env['res.company'].create({'name': "Second Shop"})
+        self.env['account.chart.template'].try_loading('generic_coa', company=company, install_demo=False)
+
+        self.assertEqual(company.clover_surcharge_product_id, self.fee_product)
+        account = self.fee_product.with_company(company).property_account_income_id
+        self.assertEqual((account.name, account.account_type), ("Card Processing Fees", 'income_other'))
+        self.assertEqual(account.company_ids, company)
+        self.assertNotEqual(account, self.fee_product.with_company(self.company).property_account_income_id)
+
     def test_surcharge_is_shown_before_sending_and_charged_with_the_amount(self):
         self._set_surcharge(rate=3.0, fixed=0.30)
         invoice = self._open_invoice(100.0)
