@@ -12,9 +12,11 @@
         'security/ir.model.access.csv',
 
         'data/clover_surcharge_data.xml',
+        'data/clover_terminal_data.xml',
 
         'views/account_move_views.xml',
         'views/clover_templates.xml',
+        'views/clover_terminal_views.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
         'views/payment_transaction_receipt_views.xml',

@@ -7,6 +7,7 @@ from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_collect
 from . import payment_transaction_receipt
+from . import payment_transaction_terminal
 from . import res_company
 from . import res_config_settings
 from . import sale_order
