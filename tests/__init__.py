@@ -1,6 +1,7 @@
 from . import test_api_request
 from . import test_collect
 from . import test_collect_terminal
+from . import test_collect_terminal_tours
 from . import test_collect_tours
 from . import test_oauth_connect
 from . import test_payment_portal

@@ -43,6 +43,7 @@ export class CloverCollectPanel extends Component {
         });
         this.clover = null;
         this.pollTimer = null;
+        this.pollInFlight = false;
         this.onTerminalStatus = payload => this._onTerminalStatus(payload);
         this.busService?.subscribe('fusion_clover.terminal_status', this.onTerminalStatus);
         useEffect(
@@ -205,8 +206,8 @@ export class CloverCollectPanel extends Component {
     }
 
     _onTerminalStatus(payload) {
-        if (this.state.status && payload.id === this.state.status.id && !this.state.status.final) {
-            // The bus tells; the server books: ask it once more for the booked status.
+        if (payload.id === this.state.status?.id) {
+            // The bus tells; the server books: ask it for the booked status.
             this._poll();
         }
     }
@@ -237,11 +238,19 @@ export class CloverCollectPanel extends Component {
     }
 
     async _poll() {
-        const status = await this._call(
-            () => this.orm.call('clover.payment.wizard', 'clover_poll_status', [[this.record.resId]]),
-        );
-        if (status && this.state.status && !this.state.status.final) {
-            await this._showStatus(status);
+        if (this.pollInFlight || !this.state.status || this.state.status.final) {
+            return; // One question at a time, and none once the payment is settled.
+        }
+        this.pollInFlight = true;
+        try {
+            const status = await this._call(
+                () => this.orm.call('clover.payment.wizard', 'clover_poll_status', [[this.record.resId]]),
+            );
+            if (status && this.state.status && !this.state.status.final) {
+                await this._showStatus(status);
+            }
+        } finally {
+            this.pollInFlight = false;
         }
     }
 

@@ -137,3 +137,51 @@ registry.category('web_tour.tours').add('clover_collect_order_keyed_card', {
         },
     ],
 });
+
+const sendToTerminal = {
+    content: "Send the payment to the preselected terminal",
+    trigger: '.modal .o_clover_send_terminal:contains("to the terminal")',
+    run: 'click',
+};
+
+const waitingForTheCustomer = {
+    content: "The dialog follows the payment while the customer is at the terminal",
+    trigger: '.modal .o_clover_collect_status[data-state="pending"]:has(.fa-spin)',
+};
+
+registry.category('web_tour.tours').add('clover_collect_invoice_terminal_approved', {
+    steps: () => [
+        openDialog,
+        {
+            content: "Terminal mode and the default terminal are preselected",
+            trigger: '.modal .o_field_widget[name="terminal_id"] input:value("Front Counter Flex")',
+        },
+        sendToTerminal,
+        waitingForTheCustomer,
+        { trigger: '.modal .o_clover_cancel_terminal' },
+        {
+            content: "The customer tapped: approved",
+            trigger: '.modal .o_clover_collect_status[data-state="done"]:contains("Approved")',
+            timeout: 30000,
+        },
+        closeDialog,
+        {
+            content: "The invoice is paid",
+            trigger: '.o_form_view .ribbon:contains("In Payment"), .o_form_view .ribbon:contains("Paid")',
+        },
+    ],
+});
+
+registry.category('web_tour.tours').add('clover_collect_invoice_terminal_declined', {
+    steps: () => [
+        openDialog,
+        sendToTerminal,
+        waitingForTheCustomer,
+        {
+            content: "The card was declined on the terminal, and the dialog says so",
+            trigger: '.modal .o_clover_collect_status[data-state="error"]:contains("Declined")',
+            timeout: 30000,
+        },
+        { trigger: '.modal .o_clover_try_again' },
+    ],
+});
