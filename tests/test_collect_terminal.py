@@ -23,9 +23,11 @@ class TestCloverCollectTerminal(CloverCollectCommon, CloverTerminalCommon):
         def run():
             for _attempt in range(100):
                 if self._device_state()['busy']:
-                    return action()
+                    break
                 threading.Event().wait(0.05)
-            self.fail("the payment never reached the device")
+            else:
+                self.fail("the payment never reached the device")
+            action()
         return run
 
     def test_dialog_preselects_terminal_mode_and_the_default_terminal(self):

@@ -20,7 +20,7 @@ class CloverPaymentWizard(models.TransientModel):
     _description = "Collect a Clover Payment"
 
     invoice_id = fields.Many2one(
-        string="Invoice", comodel_name='account.move', readonly=True, ondelete='cascade',
+        comodel_name='account.move', readonly=True, ondelete='cascade',
     )
     sale_order_id = fields.Many2one(
         string="Sales Order", comodel_name='sale.order', readonly=True, ondelete='cascade',
@@ -35,11 +35,11 @@ class CloverPaymentWizard(models.TransientModel):
         compute='_compute_document_values',
     )
     amount_due = fields.Monetary(
-        string="Amount Due", currency_field='currency_id', compute='_compute_document_values',
+        currency_field='currency_id', compute='_compute_document_values',
         help="What is left to pay, less the Clover payments still in progress.",
     )
     amount = fields.Monetary(
-        string="Amount", currency_field='currency_id',
+        currency_field='currency_id',
         compute='_compute_amount', store=True, readonly=False, precompute=True,
         help="What to collect now: all that is due or part of it.",
     )
@@ -49,7 +49,7 @@ class CloverPaymentWizard(models.TransientModel):
         compute='_compute_mode', store=True, readonly=False, precompute=True, required=True,
     )
     terminal_id = fields.Many2one(
-        string="Terminal", comodel_name='clover.terminal',
+        comodel_name='clover.terminal',
         compute='_compute_terminal_id', store=True, readonly=False, precompute=True,
         domain="[('provider_id', '=', provider_id)]",
     )
@@ -68,12 +68,11 @@ class CloverPaymentWizard(models.TransientModel):
         help="What the card is charged: the amount and the card processing fee.",
     )
     send_receipt = fields.Boolean(
-        string="Send Receipt",
         compute='_compute_send_receipt', store=True, readonly=False, precompute=True,
         help="Email the customer the receipt once Clover approves the payment.",
     )
     transaction_id = fields.Many2one(
-        string="Transaction", comodel_name='payment.transaction', readonly=True,
+        comodel_name='payment.transaction', readonly=True,
     )
     locked = fields.Boolean(
         compute='_compute_locked',
