@@ -55,6 +55,8 @@ OAUTH_CALLBACK_ROUTE = '/payment/clover/oauth/callback'
 
 # Refresh an OAuth access token this many seconds before it expires.
 TOKEN_REFRESH_MARGIN = 60
+# The signed OAuth state's payload format (`v`): states of another format are refused as outdated.
+STATE_VERSION = 2
 # Signed OAuth states are valid this long, with this much tolerance for clocks ahead of ours.
 STATE_MAX_AGE = 3600
 STATE_CLOCK_SKEW = 60
@@ -82,12 +84,12 @@ PAYMENT_METHODS_MAPPING = {
     'jcb': 'JCB',
 }
 
-# Keys whose values never reach a log line.
+# Keys whose values never reach a log line. `code` is not one of them: Clover's error codes
+# (`card_declined`) must stay readable; it is the authorization code only on the OAuth surface.
 SENSITIVE_KEYS = {
     'access_token',
     'refresh_token',
     'client_secret',
-    'code',
     'apiAccessKey',
     'apikey',
     'Authorization',
@@ -97,3 +99,4 @@ SENSITIVE_KEYS = {
     'source',
     'token',
 }
+OAUTH_SENSITIVE_KEYS = SENSITIVE_KEYS | {'code'}

@@ -4,6 +4,7 @@ from . import test_collect_terminal
 from . import test_collect_terminal_tours
 from . import test_collect_tours
 from . import test_oauth_connect
+from . import test_payment_invoice
 from . import test_payment_portal
 from . import test_payment_provider
 from . import test_payment_route
