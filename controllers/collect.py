@@ -1,11 +1,8 @@
-import re
-
 from odoo import http
 from odoo.exceptions import AccessError, ValidationError
 from odoo.http import request
 
-# A single-use card token from Clover's iframe (as the portal's route accepts).
-_CARD_TOKEN_RE = re.compile(r'clv_[A-Za-z0-9]{1,128}')
+from .. import utils
 
 
 class CloverCollectController(http.Controller):
@@ -24,7 +21,8 @@ class CloverCollectController(http.Controller):
         """
         wizard_model = request.env['clover.payment.wizard']
         wizard_model._clover_check_user()
-        if not isinstance(card_token, str) or not _CARD_TOKEN_RE.fullmatch(card_token):
+        if not (isinstance(card_token, str) and len(card_token) <= utils.CARD_TOKEN_MAX_LENGTH
+                and utils.CARD_TOKEN_RE.fullmatch(card_token)):
             raise ValidationError(request.env._("The card could not be read. Please try again."))
         wizard = wizard_model.browse(wizard_id if isinstance(wizard_id, int) else 0).exists()
         if not wizard or wizard.create_uid != request.env.user:

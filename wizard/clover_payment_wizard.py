@@ -1,5 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from .. import const
 
@@ -255,6 +256,7 @@ class CloverPaymentWizard(models.TransientModel):
         currency = self.currency_id
         if currency.compare_amounts(self.amount, 0) <= 0:
             raise UserError(self.env._("Enter an amount to collect, greater than zero."))
+        self._clover_serialize_collections()
         due = self._clover_amount_due()
         if currency.compare_amounts(self.amount, due) > 0:
             raise UserError(self.env._(
@@ -262,6 +264,16 @@ class CloverPaymentWizard(models.TransientModel):
                 amount=currency.format(self.amount), due=currency.format(due),
                 document=self._clover_document().display_name,
             ))
+
+    def _clover_serialize_collections(self):
+        """Renew the document's row so that two clerks collecting it at once do not both see it
+        unpaid: the second one's request waits for the first, fails to serialize, and Odoo runs
+        it again, now seeing the first payment (as the portal's payments of one invoice do)."""
+        document = self._clover_document()
+        self.env.cr.execute(SQL(
+            "UPDATE %s SET write_date = write_date WHERE id = %s",
+            SQL.identifier(document._table), document.id,
+        ), log_exceptions=False)
 
     # === BUSINESS METHODS - PAYMENT === #
 
