@@ -11,19 +11,31 @@
         'security/fusion_clover_security.xml',
         'security/ir.model.access.csv',
 
+        'data/clover_surcharge_data.xml',
         'data/clover_terminal_data.xml',
 
+        'views/account_move_views.xml',
         'views/clover_templates.xml',
         'views/clover_terminal_views.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
+        'views/payment_transaction_receipt_views.xml',
         'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
+        'views/sale_order_views.xml',
+        'wizard/clover_payment_wizard_views.xml',
+
+        'report/clover_receipt_report.xml',
+        'report/clover_receipt_templates.xml',
+        'data/clover_receipt_email_template.xml',
 
         # The provider record references the views above: load it last.
         'data/payment_provider_data.xml',
     ],
     'assets': {
+        'web.assets_backend': [
+            'fusion_clover/static/src/collect/**/*',
+        ],
         'web.assets_frontend': [
             'fusion_clover/static/src/interactions/**/*',
         ],

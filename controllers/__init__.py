@@ -1,3 +1,4 @@
+from . import collect
 from . import main
 from . import portal
 from . import terminal

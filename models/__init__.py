@@ -1,3 +1,5 @@
+from . import account_chart_template
+from . import account_move
 from . import clover_oauth_nonce
 from . import clover_terminal
 from . import payment_provider
@@ -6,7 +8,11 @@ from . import payment_provider_request
 from . import payment_provider_oauth_state
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_collect
+from . import payment_transaction_receipt
 from . import payment_transaction_refund
 from . import payment_transaction_request
 from . import payment_transaction_terminal
+from . import res_company
 from . import res_config_settings
+from . import sale_order

@@ -1,4 +1,8 @@
 from . import test_api_request
+from . import test_collect
+from . import test_collect_terminal
+from . import test_collect_terminal_tours
+from . import test_collect_tours
 from . import test_oauth_connect
 from . import test_payment_invoice
 from . import test_payment_portal
@@ -6,6 +10,7 @@ from . import test_payment_provider
 from . import test_payment_route
 from . import test_payment_transaction
 from . import test_provider
+from . import test_receipt
 from . import test_state_vectors
 from . import test_token_concurrency
 from . import test_utils

@@ -96,11 +96,38 @@ def try_portal_payment(invoice):
     )
 
 
+def demo_collect(provider, invoice):
+    """Get the back office ready to collect the demo invoice: a bank journal for the provider, the
+    emulator's terminals, a 3 % + 0.30 card surcharge clerks may waive."""
+    if not provider.journal_id:
+        provider.journal_id = env['account.journal'].search([
+            ('type', '=', 'bank'), ('company_id', '=', provider.company_id.id),
+        ], limit=1)
+    if not provider.clover_terminal_ids:
+        provider.action_clover_sync_terminals()
+    provider.company_id.write({
+        'clover_surcharge_enabled': True,
+        'clover_surcharge_rate': 3.0,
+        'clover_surcharge_fixed': 0.30,
+        'clover_surcharge_waivable': True,
+    })
+    try_this(
+        f"Collect the demo invoice {invoice.name} in the back office: Collect Clover Payment, "
+        "on a terminal or by keyed card (the dialog shows the 3 % + 0.30 surcharge first)",
+        f'/odoo/account.move/{invoice.id}',
+        "Terminal: Send to the terminal; the emulated customer taps after 1 s (script a decline: "
+        f"POST {EMULATOR_URL}/_emulator/terminal/outcome {{\"device\": \"C045UQ20000001\", "
+        "\"outcome\": \"decline\"})",
+        "Keyed card: 4242 4242 4242 4242, any future expiry, any CVV; 4264 2815 1111 7771 is declined",
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
 try_connection(provider)
 try_portal_payment(invoice)
+demo_collect(provider, invoice)
 # Each feature's call goes above this line: Odoo's shell rolls back what is not committed here.
 env.cr.commit()
 provider.invalidate_recordset()

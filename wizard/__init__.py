@@ -1,0 +1,1 @@
+from . import clover_payment_wizard
