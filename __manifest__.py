@@ -11,11 +11,14 @@
         'security/fusion_clover_security.xml',
         'security/ir.model.access.csv',
 
+        'views/account_move_views.xml',
         'views/clover_templates.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
+        'views/payment_transaction_refund_views.xml',
         'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
+        'wizard/clover_refund_wizard_views.xml',
 
         # The provider record references the views above: load it last.
         'data/payment_provider_data.xml',

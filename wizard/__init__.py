@@ -1,0 +1,1 @@
+from . import clover_refund_wizard
