@@ -15,10 +15,15 @@
         'views/clover_templates.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
+        'views/payment_transaction_receipt_views.xml',
         'views/payment_transaction_refund_views.xml',
         'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
         'wizard/clover_refund_wizard_views.xml',
+
+        'report/clover_receipt_report.xml',
+        'report/clover_receipt_templates.xml',
+        'data/clover_receipt_email_template.xml',
 
         # The provider record references the views above: load it last.
         'data/payment_provider_data.xml',

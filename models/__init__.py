@@ -5,5 +5,6 @@ from . import payment_provider
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_credit
+from . import payment_transaction_receipt
 from . import payment_transaction_refund
 from . import res_config_settings

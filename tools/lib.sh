@@ -12,7 +12,7 @@ ODOO_FETCH=${FUSION_CLOVER_ODOO_FETCH:-1}
 STATE_DIR=${FUSION_CLOVER_HOME:-$HOME/.local/share/fusion_clover}
 VENV=${FUSION_CLOVER_VENV:-$STATE_DIR/venv}
 PY=$VENV/bin/python
-DEBIAN_PACKAGES=(postgresql chromium libpq-dev libldap2-dev libsasl2-dev python3-dev build-essential git)
+DEBIAN_PACKAGES=(postgresql chromium libpq-dev libldap2-dev libsasl2-dev python3-dev build-essential git wkhtmltopdf poppler-utils)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,325 @@
+import base64
+import os
+import re
+import subprocess
+import tempfile
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tests.common import HOST
+from odoo.tools import config
+
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, CloverPaymentCommon
+
+REPORT = 'fusion_clover.action_report_clover_receipt'
+# Set to a folder to keep the PDFs the tests render, to look at them (pdftoppm -png -r 110).
+KEEP_PDFS_DIR = os.environ.get('FUSION_CLOVER_RECEIPT_PDF_DIR')
+
+
+@tagged('post_install', '-at_install')
+class TestCloverReceipt(CloverPaymentCommon):
+    """The Clover receipt, rendered by wkhtmltopdf as a real PDF and read back with poppler."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.provider.company_id
+        cls.company.partner_id.write({
+            'street': "120 King Street West", 'city': "Toronto", 'zip': "M5H 1J9",
+            'country_id': cls.env.ref('base.ca').id, 'tz': 'America/Toronto',
+            'phone': "+1 416-555-0100",
+        })
+        cls.partner.email = 'norbert.buyer@example.com'
+        # wkhtmltopdf loads the report's style sheets from this server, as in production.
+        cls.env['ir.config_parameter'].set_param('report.url', f'http://{HOST}:{config["http_port"]}')
+        cls.terminal = cls.env['clover.terminal'].create({
+            'name': "Front Counter", 'serial_number': 'C043UQ93750001', 'provider_id': cls.provider.id,
+        })
+
+    # === Helpers === #
+
+    def _invoice(self, amount):
+        invoice = self.env['account.move'].create({
+            'move_type': 'out_invoice',
+            'partner_id': self.partner.id,
+            'currency_id': self.currency.id,
+            'invoice_line_ids': [Command.create({
+                'name': "Espresso machine service", 'quantity': 1, 'price_unit': amount,
+                'tax_ids': [Command.clear()],
+            })],
+        })
+        invoice.action_post()
+        return invoice
+
+    def _online_payment(self, **values):
+        """A payment made through Odoo's card form, charged at the emulated Clover."""
+        invoice = self._invoice(self.amount)
+        tx = self._create_transaction('direct', invoice_ids=[Command.set(invoice.ids)], **values)
+        tx._clover_pay_with_card_token(self._card_token())
+        self.assertEqual(tx.state, 'done')
+        return tx
+
+    def _terminal_values(self, **values):
+        """What the terminal engine writes from Clover's REST Pay answer (a v3 payment made on
+        the device): the terminal engine is not on this branch yet."""
+        return {
+            'provider_reference': 'Q8ZV3KD2M7W1E',
+            'clover_order_id': 'X4C2N9R0T5B6A',
+            'clover_external_payment_id': 'odoo-tx-0001',
+            'clover_card_brand': 'VISA',
+            'clover_card_last4': APPROVED_VISA[-4:],
+            'clover_auth_code': 'OK1234',
+            'clover_entry_type': 'EMV_CONTACTLESS',
+            'clover_terminal_id': self.terminal.id,
+            **values,
+        }
+
+    def _terminal_payment(self):
+        invoice = self._invoice(100.0)
+        tx = self._create_transaction(
+            'direct', reference='INV-T-1', operation='offline', amount=103.0,
+            invoice_ids=[Command.set(invoice.ids)],
+            **self._terminal_values(clover_surcharge_amount=3.0),
+        )
+        tx._set_done()
+        return tx
+
+    def _render(self, tx):
+        """Render the receipt through wkhtmltopdf, as the Print menu does (test mode renders
+        HTML unless told to render the PDF; `allow_pdf_render` lets wkhtmltopdf load the style
+        sheets from the test server)."""
+        with self.allow_pdf_render():
+            pdf, report_type = self.env['ir.actions.report'].with_context(
+                force_report_rendering=True,
+            )._render_qweb_pdf(REPORT, tx.ids)
+        self.assertEqual(report_type, 'pdf')
+        if KEEP_PDFS_DIR:
+            with open(os.path.join(KEEP_PDFS_DIR, f'{self._testMethodName}.pdf'), 'wb') as file:
+                file.write(pdf)
+        return pdf
+
+    def _poppler(self, command, pdf, *output):
+        with tempfile.NamedTemporaryFile(suffix='.pdf') as file:
+            file.write(pdf)
+            file.flush()
+            return subprocess.run(
+                [*command, file.name, *output], capture_output=True, check=True, text=True,
+            ).stdout
+
+    def _pages(self, pdf):
+        """Return the text of each page, with the PDF's producer checked."""
+        info = self._poppler(['pdfinfo'], pdf)
+        self.assertRegex(info, r'Creator:\s+wkhtmltopdf')
+        pages = self._poppler(['pdftotext', '-layout'], pdf, '-').split('\f')
+        pages = [page for page in pages if page.strip()]
+        self.assertRegex(info, rf'Pages:\s+{len(pages)}\n')
+        return pages
+
+    def _assert_only_last4(self, text):
+        self.assertNotIn(APPROVED_VISA, text.replace(' ', ''))
+        self.assertNotIn(APPROVED_VISA[:6], text.replace(' ', ''))
+        self.assertIn(f"VISA **** {APPROVED_VISA[-4:]}", text)
+
+    def _send_receipt(self, tx):
+        """Send the receipt with its PDF really rendered."""
+        with self.allow_pdf_render():
+            return tx.with_context(force_report_rendering=True)._clover_send_receipt()
+
+    def _mails_to_partner(self):
+        return self.env['mail.mail'].search([('recipient_ids', 'in', self.partner.ids)])
+
+    # === The PDF === #
+
+    def test_online_payment_receipt(self):
+        tx = self._online_payment()
+
+        [page] = self._pages(self._render(tx))
+
+        self.assertIn("PAYMENT RECEIPT", page)
+        self.assertIn(self.company.name, page)
+        self.assertIn("120 King Street West", page)
+        self.assertIn(tx.reference, page)
+        self.assertIn(tx.invoice_ids.name, page)
+        self.assertRegex(page, r'TOTAL\s+\$\s?123\.45')
+        self.assertIn("Online", page)
+        charge = self._clover_charge(tx.provider_reference)
+        self.assertRegex(page, rf"Auth code\s+{charge['auth_code']}")
+        self.assertIn(tx.provider_reference, page)
+        self.assertIn(tx.clover_order_id, page)
+        self.assertIn("APPROVED", page)
+        self.assertNotIn("surcharge", page.lower())
+        self._assert_only_last4(page)
+
+    def test_terminal_payment_receipt_with_surcharge_in_company_time(self):
+        tx = self._terminal_payment()
+        # 16:05 UTC on a summer day is 12:05 in Toronto.
+        tx.last_state_change = fields.Datetime.to_datetime('2026-07-01 16:05:00')
+
+        [page] = self._pages(self._render(tx))
+
+        self.assertRegex(page, r'Subtotal\s+\$\s?100\.00')
+        self.assertRegex(page, r'Card surcharge\s+\$\s?3\.00')
+        self.assertRegex(page, r'TOTAL\s+\$\s?103\.00')
+        self.assertRegex(page, r'12:05:00\s?PM EDT')
+        for label, value in (
+            ("Entry", "Tap (contactless chip)"), ("Auth code", "OK1234"),
+            ("Clover payment", "Q8ZV3KD2M7W1E"), ("Clover order", "X4C2N9R0T5B6A"),
+            ("Terminal", "Front Counter"),
+        ):
+            self.assertRegex(page, rf'{label}\s+{re.escape(value)}')
+        self._assert_only_last4(page)
+
+    def test_entry_types_in_words(self):
+        tx = self._terminal_payment()
+        for entry_type, words in (
+            ('EMV_CONTACT', "Chip"), ('SWIPED', "Swipe"), ('KEYED', "Keyed"),
+            ('MSD_CONTACTLESS', "Tap (contactless)"), ('', "Online"),
+            ('SOMETHING_NEW', "Something new"),
+        ):
+            tx.clover_entry_type = entry_type
+            self.assertEqual(tx._clover_receipt_entry(), words)
+
+    def test_partial_refund_prints_the_refund_then_the_original(self):
+        tx = self._online_payment()
+        tx.action_refund(amount_to_refund=23.45)
+        refund_tx = tx.child_transaction_ids.filtered(lambda child: child.operation == 'refund')
+        self.assertEqual(refund_tx.state, 'done')
+
+        refund_page, original_page = self._pages(self._render(refund_tx))
+
+        self.assertIn("REFUND RECEIPT", refund_page)
+        self.assertRegex(refund_page, r'REFUNDED\s+\$\s?23\.45')
+        self.assertRegex(refund_page, rf'Refund of\s+{tx.reference}')
+        self.assertIn(refund_tx.provider_reference, refund_page)
+        self.assertIn(tx.invoice_ids.name, refund_page)
+        self.assertIn("REFUND APPROVED", refund_page)
+        self.assertNotIn("ORIGINAL PAYMENT", refund_page)
+        self._assert_only_last4(refund_page)
+
+        self.assertIn("ORIGINAL PAYMENT", original_page)
+        self.assertIn("PAYMENT RECEIPT", original_page)
+        self.assertRegex(original_page, r'TOTAL\s+\$\s?123\.45')
+        self.assertIn(tx.provider_reference, original_page)
+        self.assertRegex(original_page, rf'\$\s?23\.45 refunded by {refund_tx.reference}')
+        self._assert_only_last4(original_page)
+
+    def test_credit_prints_one_page_that_says_it_is_a_credit(self):
+        credit_tx = self._create_transaction(
+            'direct', reference='CREDIT-1', operation='refund', amount=-25.0,
+            **self._terminal_values(provider_reference='CR3D1T0000001', clover_order_id=False),
+        )
+        credit_tx._set_done()
+
+        [page] = self._pages(self._render(credit_tx))
+
+        self.assertIn("CREDIT RECEIPT", page)
+        self.assertRegex(page, r'CREDITED\s+\$\s?25\.00')
+        self.assertIn("A credit to this card, not a refund.", page)
+        self.assertIn("CREDIT APPROVED", page)
+        self.assertIn("CR3D1T0000001", page)
+        self.assertNotIn("Refund of", page)
+        self._assert_only_last4(page)
+
+    def test_print_menu_offers_the_receipt_on_clover_transactions(self):
+        report = self.env.ref(REPORT)
+        self.assertEqual(report.binding_model_id.model, 'payment.transaction')
+        self.assertEqual(report.paperformat_id.page_width, 80)
+
+    # === The email === #
+
+    def test_receipt_email_is_queued_with_the_pdf_and_posted_on_the_invoice(self):
+        tx = self._online_payment()
+
+        sent = self._send_receipt(tx)
+
+        self.assertEqual(sent, tx)
+        self.assertTrue(tx.clover_receipt_sent)
+        message = tx.invoice_ids.message_ids.filtered(lambda m: m.attachment_ids)
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.partner_ids, self.partner)
+        [attachment] = message.attachment_ids
+        self.assertEqual(attachment.name, f"Receipt - {tx.reference}.pdf")
+        self.assertEqual(attachment.mimetype, 'application/pdf')
+        [page] = self._pages(attachment.raw)
+        self.assertIn("PAYMENT RECEIPT", page)
+        [mail] = self._mails_to_partner()
+        self.assertEqual(mail.state, 'outgoing')
+        self.assertEqual(mail.mail_message_id, message)
+        self.assertIn("123.45", mail.body_html)
+        self.assertIn(tx.reference, mail.subject)
+
+    def test_refund_receipt_email_is_posted_on_the_original_invoice(self):
+        tx = self._online_payment()
+        tx.action_refund(amount_to_refund=10.0)
+        refund_tx = tx.child_transaction_ids
+
+        self._send_receipt(refund_tx)
+
+        message = tx.invoice_ids.message_ids.filtered(lambda m: m.attachment_ids)
+        self.assertEqual(message.attachment_ids.name, f"Receipt - {refund_tx.reference}.pdf")
+        self.assertEqual(len(self._pages(message.attachment_ids.raw)), 2)
+        self.assertIn("refund", message.subject)
+
+    def test_receipt_email_without_a_document_goes_to_the_customer(self):
+        tx = self._create_transaction('direct', operation='offline', **self._terminal_values())
+        tx._set_done()
+
+        self._send_receipt(tx)
+
+        [mail] = self._mails_to_partner()
+        self.assertEqual(mail.state, 'outgoing')
+        self.assertEqual(mail.attachment_ids.mimetype, 'application/pdf')
+        self.assertTrue(base64.b64decode(mail.attachment_ids.datas).startswith(b'%PDF'))
+
+    def test_receipt_asked_before_confirmation_is_sent_once_confirmed(self):
+        tx = self._create_transaction('direct', operation='offline', **self._terminal_values())
+        tx._set_pending()
+
+        self.assertFalse(tx._clover_send_receipt())
+
+        self.assertTrue(tx.clover_receipt_requested)
+        self.assertFalse(self._mails_to_partner())
+        tx._set_done()
+        with self.allow_pdf_render():
+            tx.with_context(force_report_rendering=True)._post_process()
+        self.assertEqual(len(self._mails_to_partner()), 1)
+        self.assertTrue(tx.clover_receipt_sent)
+        self.assertFalse(tx.clover_receipt_requested)
+
+    def test_receipt_asked_for_a_payment_that_fails_is_never_sent(self):
+        tx = self._create_transaction('direct', operation='offline', **self._terminal_values())
+        tx._set_pending()
+        tx._clover_send_receipt()
+
+        tx._set_error("The card was declined.")
+        tx._post_process()
+
+        self.assertFalse(tx.clover_receipt_requested)
+        self.assertFalse(self._mails_to_partner())
+
+    def test_resend_button_refuses_clearly_what_it_cannot_send(self):
+        declined_tx = self._create_transaction(
+            'direct', reference='DECLINED-1', operation='offline', **self._terminal_values(),
+        )
+        declined_tx._set_error("The card was declined.")
+        with self.assertRaisesRegex(UserError, "only a confirmed payment"):
+            declined_tx.action_clover_send_receipt()
+
+        tx = self._online_payment()
+        self.partner.email = False
+        with self.assertRaisesRegex(UserError, "has no email address"):
+            tx.action_clover_send_receipt()
+        self.assertFalse(self._mails_to_partner())
+        self.assertFalse(tx.clover_receipt_sent)
+        # The wizards' call does not fail a made payment for a missing email.
+        self.assertFalse(tx._clover_send_receipt())
+
+    def test_resend_button_sends_again(self):
+        tx = self._online_payment()
+        tx._clover_send_receipt()
+
+        action = tx.action_clover_send_receipt()
+
+        self.assertEqual(action['params']['type'], 'success')
+        self.assertEqual(len(self._mails_to_partner()), 2)
