@@ -83,3 +83,43 @@ class TestCloverRefundCreditNote(CloverRefundCommon):
         wizard.action_confirm()
         self.assertEqual(self._clover_requests('/v1/credits')[0]['json']['amount'], 8000)
         self.assertIn(credit_note.payment_state, ('in_payment', 'paid'))
+
+    # === Receipts === #
+
+    def _receipt_attachments(self, refund_tx):
+        return self.env['ir.attachment'].search([('name', 'like', f"Receipt - {refund_tx.reference}")])
+
+    def test_send_receipt_is_on_for_a_customer_with_email_and_emails_the_refund(self):
+        invoice = self._posted_invoice(123.45)
+        tx = self._paid_tx(invoice)
+        wizard = self._wizard(invoice, amount=20.0)
+        self.assertTrue(wizard.send_receipt)
+        wizard.action_confirm()
+        refund_tx = self._refunds(tx)
+        self.assertTrue(refund_tx.clover_receipt_sent)
+        self.assertEqual(len(self._receipt_attachments(refund_tx)), 1)
+
+    def test_no_receipt_for_a_customer_without_email_or_when_unticked(self):
+        invoice = self._posted_invoice(123.45)
+        tx = self._paid_tx(invoice)
+        self._wizard(invoice, amount=20.0, send_receipt=False).action_confirm()
+        self.partner.email = False
+        wizard = self._wizard(invoice, amount=10.0)
+        self.assertFalse(wizard.send_receipt)
+        wizard.action_confirm()
+        refunds = self._refunds(tx)
+        self.assertEqual(refunds.mapped('state'), ['done', 'done'])
+        self.assertFalse(any(refunds.mapped('clover_receipt_sent')))
+        self.assertFalse(self._receipt_attachments(refunds[0]) | self._receipt_attachments(refunds[1]))
+
+    def test_a_credit_receipt_is_emailed_once_clover_credited(self):
+        token = self._paid_tx(tokenize=True, amount=5.0).token_id
+        credit_note = self._create_invoice_one_line(
+            move_type='out_refund', price_unit=15.0, partner_id=self.partner, tax_ids=[],
+        )
+        credit_note.action_post()
+        self._wizard(credit_note, token_id=token.id).action_confirm()
+        credit_tx = credit_note.transaction_ids
+        self.assertEqual((credit_tx.state, credit_tx.clover_refund_kind), ('done', 'credit'))
+        self.assertTrue(credit_tx.clover_receipt_sent)
+        self.assertFalse(credit_tx.clover_receipt_requested)

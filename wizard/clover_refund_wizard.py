@@ -55,6 +55,10 @@ class CloverRefundWizard(models.TransientModel):
         domain="[('provider_id', '=', provider_id)]",
     )
     explanation = fields.Text(compute='_compute_operation')
+    send_receipt = fields.Boolean(
+        string="Send Receipt", help="Email the customer a receipt of the refund or credit.",
+    )
+    partner_email = fields.Char(related='partner_id.email')
 
     # === OPENING === #
 
@@ -113,6 +117,7 @@ class CloverRefundWizard(models.TransientModel):
             'default_token_id': token.id,
             'default_terminal_id': terminal.id,
             'default_credit_method': 'card' if token or not terminal else 'terminal',
+            'default_send_receipt': bool((tx.partner_id or partner).email),
         }
 
     @api.model
@@ -197,9 +202,12 @@ class CloverRefundWizard(models.TransientModel):
         source_tx = self.transaction_id.sudo()
         if source_tx.state != 'done':
             raise UserError(self.env._("Only a confirmed payment can be refunded."))
-        return source_tx.with_context(
+        refund_tx = source_tx.with_context(
             clover_refund_values=self._clover_refund_values(), payment_backend_action=True,
         )._refund(amount_to_refund=self.amount)
+        if self.send_receipt:
+            refund_tx._clover_send_receipt()
+        return refund_tx
 
     def _clover_credit(self):
         """Create the refund transaction of a non-referenced credit and send it."""
@@ -226,6 +234,8 @@ class CloverRefundWizard(models.TransientModel):
             **({'invoice_ids': [Command.set(self.credit_note_id.ids)]} if self.credit_note_id else {}),
         })
         tx._log_sent_message()
+        if self.send_receipt:  # Before sending: a terminal credit settles in the background.
+            tx._clover_send_receipt()
         try:
             tx._clover_send_credit()
         except ValidationError as error:
@@ -238,7 +248,7 @@ class CloverRefundWizard(models.TransientModel):
         if tx.state == 'error':
             raise UserError(tx.state_message)
         if tx.state == 'done':
-            tx._post_process()
+            tx._post_process()  # Also emails a receipt asked for before Clover answered.
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
