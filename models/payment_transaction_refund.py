@@ -42,6 +42,12 @@ class PaymentTransaction(models.Model):
     clover_refund_reason = fields.Selection(
         string="Refund Reason", selection=REFUND_REASONS, readonly=True, copy=False,
     )
+    # The Clover payment a transaction is about: its own for a payment, the refunded one for a
+    # refund (whose `provider_reference` is the refund's id), so that one search finds both.
+    clover_payment_id = fields.Char(
+        string="Clover Payment ID", compute='_compute_clover_payment_id', store=True,
+        index='btree_not_null',
+    )
     clover_payment_age = fields.Integer(
         string="Payment Age (days)", compute='_compute_clover_refund_deadline',
     )
@@ -50,6 +56,16 @@ class PaymentTransaction(models.Model):
         help="After this date Clover no longer refunds the payment: only a credit to a card "
              "gives money back.",
     )
+
+    @api.depends('provider_code', 'provider_reference', 'source_transaction_id.provider_reference')
+    def _compute_clover_payment_id(self):
+        for tx in self:
+            if tx.provider_code != 'clover':
+                tx.clover_payment_id = False
+            elif tx.operation == 'refund':
+                tx.clover_payment_id = tx.source_transaction_id.provider_reference
+            else:
+                tx.clover_payment_id = tx.provider_reference
 
     @api.depends('create_date')
     def _compute_clover_refund_deadline(self):
@@ -69,10 +85,12 @@ class PaymentTransaction(models.Model):
     def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
         """Override of `payment` to give a Clover refund what the refund wizard chose for it (its
         reason, the credit note it pays), passed in the context so that Odoo's own `_refund`
-        flow stays the one way to refund."""
-        if is_refund and self.provider_code == 'clover':
+        flow stays the one way to refund; every child keeps the Clover order of its payment."""
+        if self.provider_code == 'clover':
             custom_create_values = {
-                **self.env.context.get('clover_refund_values', {}), **custom_create_values,
+                'clover_order_id': self.clover_order_id,
+                **(self.env.context.get('clover_refund_values', {}) if is_refund else {}),
+                **custom_create_values,
             }
         return super()._create_child_transaction(amount, is_refund=is_refund, **custom_create_values)
 

@@ -298,3 +298,44 @@ class TestCloverRefundWizard(CloverRefundCommon):
         for secret in filter(None, secrets):
             self.assertNotIn(secret, output)
         self.assertFalse(re.search(r'clv_[A-Za-z0-9]+', output))
+
+    # === Order and payment ids, bad input === #
+
+    def test_refunds_carry_the_clover_order_and_payment_and_are_found_by_them(self):
+        tx = self._paid_tx()
+        self._wizard(tx, amount=10.0).action_confirm()
+        refund_tx = self._refunds(tx)
+        charge = self._clover_charge(tx.provider_reference)
+        self.assertEqual((tx.clover_order_id, refund_tx.clover_order_id), (charge['order'], charge['order']))
+        self.assertEqual((tx.clover_payment_id, refund_tx.clover_payment_id), (charge['id'], charge['id']))
+        self.assertNotEqual(refund_tx.provider_reference, charge['id'])  # The refund's own id.
+        Transaction = self.env['payment.transaction']
+        by_order = Transaction.search([('clover_order_id', '=', charge['order'])])
+        self.assertEqual(by_order, tx | refund_tx)
+        search_view_domain = ['|', ('clover_payment_id', 'ilike', charge['id']),
+                              ('provider_reference', 'ilike', charge['id'])]
+        self.assertEqual(Transaction.search(search_view_domain), tx | refund_tx)
+        by_refund_id = ['|', ('clover_payment_id', 'ilike', refund_tx.provider_reference),
+                        ('provider_reference', 'ilike', refund_tx.provider_reference)]
+        self.assertEqual(Transaction.search(by_refund_id), refund_tx)
+
+    def test_a_zero_or_negative_amount_is_refused_with_nothing_sent(self):
+        tx = self._paid_tx()
+        for amount in (0.0, -5.0):
+            with self.subTest(amount=amount), self.assertRaises(UserError) as caught:
+                self._wizard(tx, amount=amount).action_confirm()
+            self.assertIn("must be positive", str(caught.exception))
+        self.assertEqual(self._calls('POST /v1/refunds'), 0)
+        self.assertFalse(self._refunds(tx))
+
+    def test_a_credit_without_a_saved_card_asks_for_one(self):
+        tx = self._paid_tx()  # No card saved.
+        with freeze_time(fields.Datetime.now() + timedelta(days=181)):
+            tx.invalidate_recordset()
+            wizard = self._wizard(tx, amount=5.0)
+            self.assertEqual((wizard.operation, wizard.credit_method), ('credit', 'card'))
+            self.assertFalse(wizard.token_id)
+            with self.assertRaises(UserError) as caught:
+                wizard.action_confirm()
+        self.assertIn("Choose the saved card", str(caught.exception))
+        self.assertEqual(self._calls('POST /v1/credits'), 0)

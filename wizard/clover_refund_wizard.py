@@ -182,7 +182,7 @@ class CloverRefundWizard(models.TransientModel):
 
     def _clover_give_back(self):
         if self.currency_id.compare_amounts(self.amount, 0) <= 0:
-            raise ValidationError(self.env._("The amount to give back must be positive."))
+            raise UserError(self.env._("The amount to give back must be positive."))
         operation = self._clover_plan()[0]
         if operation == 'void' and self.transaction_id.state == 'authorized':
             tx = self.transaction_id.sudo()._void()
