@@ -82,6 +82,27 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         return self.env['clover.refund.wizard']._clover_open_action(self)
 
+    def _capture(self, amount_to_capture=None):
+        """Override of `payment` to lock the Clover payment before its capture transaction is
+        even created: a capture and a void clicked at once then run one after the other, and the
+        second (retried by Odoo on the serialization failure) finds the first's outcome."""
+        if self.provider_code == 'clover':
+            self._clover_lock()
+        return super()._capture(amount_to_capture=amount_to_capture)
+
+    def _void(self, amount_to_void=None):
+        """Override of `payment` to lock the Clover payment first (see `_capture`)."""
+        if self.provider_code == 'clover':
+            self._clover_lock()
+        return super()._void(amount_to_void=amount_to_void)
+
+    def _refund(self, amount_to_refund=None):
+        """Override of `payment` to lock the Clover payment first (see `_capture`): refunds of
+        one payment are checked and sent one at a time."""
+        if self.provider_code == 'clover':
+            self._clover_lock()
+        return super()._refund(amount_to_refund=amount_to_refund)
+
     def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
         """Override of `payment` to give a Clover refund what the refund wizard chose for it (its
         reason, the credit note it pays), passed in the context so that Odoo's own `_refund`
