@@ -7,4 +7,5 @@ from . import payment_transaction
 from . import payment_transaction_credit
 from . import payment_transaction_receipt
 from . import payment_transaction_refund
+from . import payment_transaction_terminal
 from . import res_config_settings

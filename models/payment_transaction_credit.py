@@ -7,6 +7,9 @@ from .payment_provider import CloverAPIError
 
 _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
 
+# How an Ecommerce `/v1/credits` answer is processed: not `credit`, which is REST Pay's credit
+# object (terminal credits, see payment_transaction_terminal.py).
+CREDIT_KIND = 'ecommerce_credit'
 # REST Pay Display's paths (clover-api.md §5.2): they go through the terminal, not the
 # Ecommerce API.
 CONNECT_PREFIX = '/connect/'
@@ -98,7 +101,7 @@ class PaymentTransaction(models.Model):
         if self.clover_terminal_id:
             self._clover_start_terminal_payment()
             return
-        self._clover_send('credit', '/v1/credits', {
+        self._clover_send(CREDIT_KIND, '/v1/credits', {
             'amount': utils.format_clover_amount(-self.amount, self.currency_id),
             'currency': self.currency_id.name.lower(),
             'source': self.token_id.clover_source_token,
@@ -110,17 +113,17 @@ class PaymentTransaction(models.Model):
     @api.model
     def _extract_reference(self, provider_code, payment_data):
         """Override to find a credit's transaction by the reference its metadata carries."""
-        if provider_code != 'clover' or 'credit' not in payment_data:
+        if provider_code != 'clover' or CREDIT_KIND not in payment_data:
             return super()._extract_reference(provider_code, payment_data)
         return payment_data.get('reference') or (
-            payment_data['credit'].get('metadata') or {}
+            payment_data[CREDIT_KIND].get('metadata') or {}
         ).get('odoo_reference')
 
     def _extract_amount_data(self, payment_data):
         """Override to read a credit's amount and currency."""
-        if self.provider_code != 'clover' or 'credit' not in payment_data:
+        if self.provider_code != 'clover' or CREDIT_KIND not in payment_data:
             return super()._extract_amount_data(payment_data)
-        credit = payment_data['credit']
+        credit = payment_data[CREDIT_KIND]
         return {
             'amount': utils.parse_clover_amount(credit['amount'], self.currency_id),
             'currency_code': credit['currency'].upper(),
@@ -128,9 +131,9 @@ class PaymentTransaction(models.Model):
 
     def _apply_updates(self, payment_data):
         """Override to settle a credit from Clover's answer."""
-        if self.provider_code != 'clover' or 'credit' not in payment_data:
+        if self.provider_code != 'clover' or CREDIT_KIND not in payment_data:
             return super()._apply_updates(payment_data)
-        credit = payment_data['credit']
+        credit = payment_data[CREDIT_KIND]
         self.provider_reference = credit['id']
         if credit.get('status') != 'succeeded':
             self._set_error(self.env._("Clover did not make the credit (status %s).", credit.get('status')))

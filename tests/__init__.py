@@ -13,3 +13,5 @@ from . import test_refund_wizard
 from . import test_state_vectors
 from . import test_token_concurrency
 from . import test_utils
+from . import test_terminal
+from . import test_terminal_payment
