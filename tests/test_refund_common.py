@@ -58,7 +58,7 @@ class CloverRefundCommon(CloverPaymentCommon, AccountTestInvoicingCommon):
     def _wizard(self, record, **values):
         action = record.action_clover_refund()
         self.assertEqual(action['res_model'], 'clover.refund.wizard')
-        wizard = self.env['clover.refund.wizard'].with_context(action['context']).create({})
+        wizard = self.env['clover.refund.wizard'].with_context(**action['context']).create({})
         if values:
             wizard.write(values)
         return wizard

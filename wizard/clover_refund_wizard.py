@@ -24,17 +24,17 @@ class CloverRefundWizard(models.TransientModel):
         string="Payment", comodel_name='payment.transaction', readonly=True,
         domain=[('provider_code', '=', 'clover')],
     )
-    credit_note_id = fields.Many2one(string="Credit Note", comodel_name='account.move', readonly=True)
+    credit_note_id = fields.Many2one(comodel_name='account.move', readonly=True)
     provider_id = fields.Many2one(
-        string="Provider", comodel_name='payment.provider', required=True,
+        comodel_name='payment.provider', required=True,
         domain=[('code', '=', 'clover')],
     )
     partner_id = fields.Many2one(string="Customer", comodel_name='res.partner', required=True, readonly=True)
     currency_id = fields.Many2one(comodel_name='res.currency', required=True, readonly=True)
     payment_amount = fields.Monetary(related='transaction_id.amount', string="Paid")
     amount_left = fields.Monetary(string="Left to Refund", compute='_compute_amount_left')
-    amount = fields.Monetary(string="Amount", required=True)
-    reason = fields.Selection(string="Reason", selection=REFUND_REASONS, default='requested_by_customer')
+    amount = fields.Monetary(required=True)
+    reason = fields.Selection(selection=REFUND_REASONS, default='requested_by_customer')
     payment_age = fields.Integer(related='transaction_id.clover_payment_age')
     refund_deadline = fields.Date(related='transaction_id.clover_refund_deadline')
     operation = fields.Selection(
@@ -51,12 +51,12 @@ class CloverRefundWizard(models.TransientModel):
         domain="[('provider_id', '=', provider_id), ('partner_id', '=', partner_id)]",
     )
     terminal_id = fields.Many2one(
-        string="Terminal", comodel_name='clover.terminal',
+        comodel_name='clover.terminal',
         domain="[('provider_id', '=', provider_id)]",
     )
     explanation = fields.Text(compute='_compute_operation')
     send_receipt = fields.Boolean(
-        string="Send Receipt", help="Email the customer a receipt of the refund or credit.",
+        help="Email the customer a receipt of the refund or credit.",
     )
     partner_email = fields.Char(related='partner_id.email')
 
@@ -178,6 +178,7 @@ class CloverRefundWizard(models.TransientModel):
         self.ensure_one()
         self._clover_check_rights()
         # The defaults that opened the wizard must not become those of the records made here.
+        # pylint: disable-next=context-overridden
         return self.with_context(clean_context(self.env.context))._clover_give_back()
 
     def _clover_give_back(self):
