@@ -2,10 +2,14 @@ from . import account_move
 from . import clover_oauth_nonce
 from . import clover_terminal
 from . import payment_provider
+from . import payment_provider_connection
+from . import payment_provider_request
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_credit
 from . import payment_transaction_receipt
 from . import payment_transaction_refund
+from . import payment_transaction_request
 from . import payment_transaction_terminal
+from . import payment_transaction_terminal_refund
 from . import res_config_settings

@@ -215,7 +215,7 @@ class PaymentTransaction(models.Model):
         if balance['state'] != 'authorized':
             raise ValidationError(source_tx._clover_balance_message(balance))
         charge_id = source_tx.provider_reference
-        self._clover_send(
+        self._clover_send_money_request(
             'charge', f'/v1/charges/{charge_id}/capture',
             {'amount': utils.format_clover_amount(self.amount, self.currency_id)}, scope='capture',
         )
@@ -244,7 +244,7 @@ class PaymentTransaction(models.Model):
                 "instead, so that Odoo books a refund."
             ))
         self.clover_refund_kind = 'void'
-        self._clover_send(
+        self._clover_send_money_request(
             'refund', '/v1/refunds', utils.build_payment_refund_payload(
                 charge_id=source_tx.provider_reference,
             ), scope='void',
@@ -397,7 +397,7 @@ class PaymentTransaction(models.Model):
         self.clover_refund_kind = 'refund'
         charge_id = self.source_transaction_id.provider_reference
         try:
-            self._clover_send('refund', '/v1/refunds', utils.build_payment_refund_payload(
+            self._clover_send_money_request('refund', '/v1/refunds', utils.build_payment_refund_payload(
                 amount, charge_id=charge_id, reason=self.clover_refund_reason,
                 metadata=self._clover_metadata(),
             ), scope='refund')
@@ -428,7 +428,7 @@ class PaymentTransaction(models.Model):
             "Clover refused the refund amount of %s; refunding all that remains, which is the "
             "same amount.", self.reference,
         )
-        self._clover_send(
+        self._clover_send_money_request(
             'refund', '/v1/refunds', utils.build_payment_refund_payload(charge_id=charge_id),
             scope='refund-all',
         )

@@ -7,6 +7,7 @@ from odoo.addons.fusion_clover.tests.common import CloverPaymentCommon
 
 TX_LOGGER = 'odoo.addons.fusion_clover.models.payment_transaction'
 REFUND_LOGGER = 'odoo.addons.fusion_clover.models.payment_transaction_refund'
+TERMINAL_REFUND_LOGGER = 'odoo.addons.fusion_clover.models.payment_transaction_terminal_refund'
 CREDIT_LOGGER = 'odoo.addons.fusion_clover.models.payment_transaction_credit'
 PROVIDER_LOGGER = 'odoo.addons.fusion_clover.models.payment_provider'
 PAYMENT_LOGGER = 'odoo.addons.payment.models.payment_transaction'
