@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 from odoo.addons.payment.logging import get_payment_logger
 
@@ -314,7 +315,7 @@ class PaymentTransaction(models.Model):
                 "days only (until %(deadline)s). Give the customer a credit to their card "
                 "instead.",
                 reference=source_tx.reference, days=source_tx.clover_payment_age,
-                deadline=source_tx.clover_refund_deadline,
+                deadline=format_date(self.env, source_tx.clover_refund_deadline),
             ))
 
     def _clover_check_refundable(self, amount):

@@ -45,3 +45,21 @@ class TestCloverRefundTour(CloverRefundCommon, HttpCase):
         self.assertEqual(refund_tx.invoice_ids, credit_note)
         self.assertIn(credit_note.payment_state, ('in_payment', 'paid'))
         self.assertEqual(self._clover_charge(tx.provider_reference)['amount_refunded'], 5000)
+
+    def test_an_old_payment_is_credited_from_its_form(self):
+        tx = self._paid_tx(tokenize=True)
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = create_date - interval '200 days' WHERE id = %s",
+            [tx.id],
+        )
+        tx.invalidate_recordset()
+
+        self._start_tour_with_screenshots(
+            f'/odoo/action-payment.action_payment_transaction/{tx.id}',
+            'fusion_clover_refund_old_payment', self.env.company,
+        )
+
+        credit_tx = self.env['payment.transaction'].search([('clover_refund_kind', '=', 'credit')])
+        self.assertEqual((credit_tx.state, credit_tx.amount), ('done', -123.45))
+        self.assertEqual(self._calls('POST /v1/credits'), 1)
+        self.assertEqual(self._calls('POST /v1/refunds'), 0)

@@ -1,6 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-
+from odoo.tools import format_date
 from odoo.tools.misc import clean_context
 
 from ..models.payment_transaction_refund import REFUND_REASONS
@@ -157,7 +157,7 @@ class CloverRefundWizard(models.TransientModel):
             return 'credit', self.env._(
                 "The payment is %(days)s days old: Clover refunds a payment within 180 days only "
                 "(until %(deadline)s). The customer's card is credited instead.",
-                days=tx.clover_payment_age, deadline=tx.clover_refund_deadline,
+                days=tx.clover_payment_age, deadline=format_date(self.env, tx.clover_refund_deadline),
             )
         whole = self.currency_id.compare_amounts(self.amount, tx.amount) == 0
         if whole and tx._clover_terminal_void_possible():

@@ -43,3 +43,43 @@ registry.category('web_tour.tours').add('fusion_clover_refund_credit_note', {
         },
     ],
 });
+
+// A payment older than 180 days: its form says until when it was refundable, and the wizard
+// offers a credit to the saved card instead of a refund.
+registry.category('web_tour.tours').add('fusion_clover_refund_old_payment', {
+    steps: () => [
+        {
+            content: "The form shows the payment's age and the last day Clover refunds it",
+            trigger: '.o_form_view div[name="clover_payment_age"]:contains("200")',
+        },
+        {
+            trigger: '.o_form_view div[name="clover_refund_deadline"]',
+        },
+        {
+            content: "Open the refund wizard",
+            trigger: '.o_form_view button[name="action_clover_refund"]',
+            run: 'click',
+        },
+        {
+            content: "Clover can no longer refund it: the wizard offers a credit",
+            trigger: '.modal .alert:contains("within 180 days only")',
+        },
+        {
+            content: "Ask for a screenshot of the credit wizard",
+            trigger: '.modal footer button[name="action_confirm"]:contains("Credit")',
+            async run() {
+                console.log('fusion_clover: screenshot');
+                await new Promise(resolve => setTimeout(resolve, 1000));
+            },
+        },
+        {
+            content: "Credit the saved card",
+            trigger: '.modal footer button[name="action_confirm"]:contains("Credit")',
+            run: 'click',
+        },
+        {
+            content: "Clover says what it did",
+            trigger: '.o_notification:contains("Clover credited")',
+        },
+    ],
+});
