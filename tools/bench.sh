@@ -93,8 +93,12 @@ export FUSION_CLOVER_BENCH_DB="$DB" FUSION_CLOVER_BENCH_CONFIG="$CONFIG" FUSION_
     FUSION_CLOVER_ODOO="$ODOO_SRC" FUSION_CLOVER_ADDONS_PATH="$ADDONS_PATH" FUSION_CLOVER_REPO="$REPO_DIR" \
     FUSION_CLOVER_BENCH_TMP="$SCRATCH/tmp"
 mkdir -p "$FUSION_CLOVER_BENCH_TMP"
+# The figures are wall-clock times: the machine's load is part of what they say.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for script in "${SCRIPTS[@]}"; do
     run_bench "$script"
 done
 
-"$PY" "$REPO_DIR/tools/summarize.py" "$RESULTS" bench
+"$PY" "$REPO_DIR/tools/summarize.py" "$RESULTS" bench || rc=$?
+echo "load average (1, 5, 15 min) on $(nproc) CPUs: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
+exit "${rc:-0}"

@@ -43,12 +43,16 @@ def junit_counts(path):
 def odoo_counts(path):
     log = path.read_text(errors='replace')
     totals = ODOO_TOTAL_RE.findall(log)
-    if not totals or 'odoo exited' in log:
+    if not totals:
         # No closing figures means Odoo crashed before or while testing: that is a failure.
         return {'passed': 0, 'failed': 1, 'skipped': 0}
     failed, errors, run = (sum(int(t[i]) for t in totals) for i in range(3))
     skipped = len(ODOO_SKIP_RE.findall(log))
-    return {'passed': run - failed - errors - skipped, 'failed': failed + errors, 'skipped': skipped}
+    counts = {'passed': run - failed - errors - skipped, 'failed': failed + errors, 'skipped': skipped}
+    if 'odoo exited' in log and not counts['failed']:
+        # A non-zero exit that no failing test explains (a crash after some tests ran) is a failure.
+        counts['failed'] = 1
+    return counts
 
 
 def total(results):

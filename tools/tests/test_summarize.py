@@ -1,6 +1,7 @@
-"""tools/bench.sh's verdict: the table summarize.py makes from each script's RESULT lines and exit code.
-A missed target, a script that broke, one that printed no figure or a malformed line must all make
-the benchmark command fail; figures without a target must not."""
+"""tools/summarize.py, the verdicts of the test and benchmark commands.
+Benchmarks: a missed target, a script that broke, one that printed no figure or a malformed line
+must all make tools/bench.sh fail; figures without a target must not. Tests: Odoo's log gives the
+counts of its runner, and an Odoo that crashed or exited non-zero can never count as passed."""
 
 import subprocess
 import sys
@@ -61,3 +62,40 @@ def test_no_script_at_all_fails(tmp_path):
     code, table = summarize(tmp_path, {})
     assert code == 1
     assert len(table) == 1
+
+
+ODOO_CLOSING = ("2026-12-02 17:58:47,644 1 {level} db odoo.tests.result: "
+                "{failed} failed, {errors} error(s) of {run} tests when loading database 'db'\n")
+
+
+def odoo_total(results, log):
+    (results / 'odoo.log').write_text(log)
+    result = subprocess.run([sys.executable, str(SUMMARIZE), str(results), 'total'],
+                            capture_output=True, text=True, check=False)
+    return result.returncode, result.stdout.splitlines()
+
+
+def test_odoo_success(tmp_path):
+    code, lines = odoo_total(tmp_path, ODOO_CLOSING.format(level='INFO', failed=0, errors=0, run=104))
+    assert code == 0
+    assert lines[-1] == '104 passed, 0 failed'
+
+
+def test_odoo_failing_tests_are_counted_with_the_rest(tmp_path):
+    log = ODOO_CLOSING.format(level='ERROR', failed=2, errors=1, run=156) + 'odoo exited 1\n'
+    code, lines = odoo_total(tmp_path, log)
+    assert code == 1
+    assert lines[-1] == '153 passed, 3 failed'
+
+
+def test_odoo_exit_without_failing_test_is_a_failure(tmp_path):
+    log = ODOO_CLOSING.format(level='INFO', failed=0, errors=0, run=50) + 'odoo exited 1\n'
+    code, lines = odoo_total(tmp_path, log)
+    assert code == 1
+    assert lines[-1] == '50 passed, 1 failed'
+
+
+def test_odoo_crash_before_any_figure_is_a_failure(tmp_path):
+    code, lines = odoo_total(tmp_path, 'Traceback (most recent call last):\nodoo exited 1\n')
+    assert code == 1
+    assert lines[-1] == '0 passed, 1 failed'
