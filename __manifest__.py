@@ -20,10 +20,12 @@
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
         'views/payment_transaction_receipt_views.xml',
+        'views/payment_transaction_refund_views.xml',
         'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
         'views/sale_order_views.xml',
         'wizard/clover_payment_wizard_views.xml',
+        'wizard/clover_refund_wizard_views.xml',
 
         'report/clover_receipt_report.xml',
         'report/clover_receipt_templates.xml',

@@ -56,6 +56,36 @@ def parse_clover_amount(minor_amount, currency):
     return float(Decimal(int(minor_amount)).scaleb(-currency.decimal_places))
 
 
+# === REFUNDS === #
+
+def build_payment_refund_payload(amount=None, *, charge_id=None, reason=None, metadata=None):
+    """Return the body of a refund of a Clover payment, online or on a terminal.
+
+    Online charges refund through `POST /v1/refunds`, which names the charge in its body;
+    terminal payments through REST Pay's `POST /connect/v1/payments/{id}/refunds`, which names it
+    in its path (clover-api.md §2.2, §5.2). Without an amount, the body refunds all that remains:
+    `{"charge"}` online (the bare body some sandboxes insist on, spec.md §7), `{"fullRefund"}` on
+    a terminal.
+
+    :param int amount: The refund in minor units, or None for all that remains.
+    :param str charge_id: The online charge; None for a terminal payment.
+    :param str reason: Clover's refund reason (online only: REST Pay takes none).
+    :param dict metadata: Ties the refund to its Odoo transaction (online only).
+    :rtype: dict
+    """
+    if charge_id is None:
+        return {'amount': amount} if amount is not None else {'fullRefund': True}
+    payload = {'charge': charge_id}
+    if amount is None:
+        return payload
+    payload['amount'] = amount
+    if reason:
+        payload['reason'] = reason
+    if metadata:
+        payload['metadata'] = metadata
+    return payload
+
+
 # === BASE64URL === #
 
 def b64url_encode(data):

@@ -9,10 +9,12 @@ from . import payment_provider_oauth_state
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_collect
+from . import payment_transaction_credit
 from . import payment_transaction_receipt
 from . import payment_transaction_refund
 from . import payment_transaction_request
 from . import payment_transaction_terminal
+from . import payment_transaction_terminal_refund
 from . import res_company
 from . import res_config_settings
 from . import sale_order

@@ -11,8 +11,13 @@ from . import test_payment_route
 from . import test_payment_transaction
 from . import test_provider
 from . import test_receipt
+from . import test_refund_concurrency
+from . import test_refund_credit_note
+from . import test_refund_terminal
+from . import test_refund_tour
+from . import test_refund_wizard
 from . import test_state_vectors
-from . import test_token_concurrency
-from . import test_utils
 from . import test_terminal
 from . import test_terminal_payment
+from . import test_token_concurrency
+from . import test_utils

@@ -122,12 +122,50 @@ def demo_collect(provider, invoice):
     )
 
 
+def try_refund(provider, partner):
+    """A demo invoice paid by card through Clover, and a posted credit note for part of it: the
+    credit note is refunded with Clover from its form."""
+    credit_note = env['account.move'].search([
+        ('partner_id', '=', partner.id), ('move_type', '=', 'out_refund'), ('ref', '=', "Demo return"),
+    ], limit=1)
+    if not credit_note:
+        invoice = env['account.move'].create({
+            'move_type': 'out_invoice', 'partner_id': partner.id,
+            'invoice_line_ids': [(0, 0, {'name': "Rollator, folding", 'quantity': 1, 'price_unit': 189.00})],
+        })
+        invoice.action_post()
+        card = {'number': '4242424242424242', 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}
+        token = requests.post(
+            f'{EMULATOR_URL}/v1/tokens', json={'card': card}, timeout=5,
+            headers={'apikey': provider.clover_pakms_key},
+        ).json()['id']
+        tx = env['payment.transaction'].create({
+            'provider_id': provider.id, 'partner_id': partner.id, 'amount': invoice.amount_total,
+            'currency_id': invoice.currency_id.id, 'operation': 'online_direct',
+            'payment_method_id': env.ref('payment.payment_method_card').id,
+            'reference': env['payment.transaction']._compute_reference('clover', prefix=invoice.name),
+            'invoice_ids': [(6, 0, invoice.ids)],
+        })
+        tx._clover_pay_with_card_token(token)
+        tx._post_process()
+        credit_note = invoice._reverse_moves([{'ref': "Demo return"}])
+        credit_note.invoice_line_ids.price_unit = 40.00
+        credit_note.action_post()
+    try_this(
+        f"Refund the credit note {credit_note.name} ({credit_note.amount_total:.2f}) with Clover: "
+        "the wizard checks Clover first, then the credit note shows paid",
+        f'/odoo/action-account.action_move_out_refund_type/{credit_note.id}',
+        "button Refund with Clover; the invoice's Clover Refunds button lists the refunds",
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
 try_connection(provider)
 try_portal_payment(invoice)
 demo_collect(provider, invoice)
+try_refund(provider, customer)
 # Each feature's call goes above this line: Odoo's shell rolls back what is not committed here.
 env.cr.commit()
 provider.invalidate_recordset()

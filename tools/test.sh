@@ -39,7 +39,7 @@ run_check() {  # name, command...: one pass/fail entry for a command without a t
 
 run_check lint-ruff "$VENV/bin/ruff" check .
 run_check lint-pylint-odoo "$VENV/bin/pylint" --rcfile=.pylintrc --load-plugins=pylint_odoo \
-    __init__.py __manifest__.py const.py utils.py controllers models tests
+    __init__.py __manifest__.py const.py utils.py controllers models tests wizard
 
 say "Emulator suite"
 run_pytest emulator emulator/tests
