@@ -17,6 +17,7 @@
         'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
 
+        'data/clover_cron_data.xml',
         # The provider record references the views above: load it last.
         'data/payment_provider_data.xml',
     ],

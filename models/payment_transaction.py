@@ -398,18 +398,18 @@ class PaymentTransaction(models.Model):
         )
 
     def _clover_stop_resending(self):
-        """Give up asking Clover: forget the stored request, whose card token must not outlive
-        its use, and leave the transaction pending for a person to settle from Clover's
-        dashboard."""
+        """Stop sending the request again: forget the stored request, whose card token must not
+        outlive its use, and leave the transaction pending for the reconciliation cron, which
+        looks the payment up at Clover (see `_cron_clover_reconcile_pending`)."""
         for tx in self:
             _logger.warning(
-                "Clover never told the outcome of transaction %s; check the Clover dashboard for "
-                "the charge whose metadata odoo_reference is that reference.", tx.reference,
+                "Clover never answered the request of transaction %s; the reconciliation looks "
+                "its payment up at Clover.", tx.reference,
             )
             tx.sudo().clover_pending_request = False
             tx.state_message = self.env._(
-                "Clover never told the outcome of this payment. Check the Clover dashboard for a "
-                "charge whose metadata odoo_reference is %s before doing anything else.",
+                "Clover never answered this payment request. Odoo keeps looking the payment up "
+                "at Clover (by the reference %s) and settles it as soon as Clover has it.",
                 tx.reference,
             )
 
