@@ -3,6 +3,8 @@ import hmac
 import json
 import re
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import http
 from odoo.http import request
 from odoo.tools import consteq
@@ -83,13 +85,21 @@ class CloverWebhookController(http.Controller):
 
     @staticmethod
     def _clover_read_body():
-        """Return the raw body, or None when it is larger than the limit (checked on the declared
-        length before anything is read, and on what is read)."""
+        """Return the raw body, or None when it is larger than the limit.
+
+        A declared length past the limit is refused before anything is read (here, and already
+        by the route's `max_content_length`). A body of undeclared length (chunked, which
+        neither Clover nor the dispatcher sends) is read within Odoo's own request limit, then
+        refused all the same.
+        """
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_WEBHOOK_BYTES:
             return None
-        body = httprequest.stream.read(MAX_WEBHOOK_BYTES + 1)
-        return None if len(body) > MAX_WEBHOOK_BYTES else body
+        try:
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            return None
+        return body if len(body) <= MAX_WEBHOOK_BYTES else None
 
     @staticmethod
     def _clover_authenticated_providers(providers, header, body):
@@ -97,16 +107,7 @@ class CloverWebhookController(http.Controller):
         is `header`; compared in constant time."""
         if not header:
             return providers.browse()
-        matched = providers.browse()
-        for provider in providers:
-            provider_sudo = provider.sudo()
-            code = provider_sudo.clover_webhook_auth_code
-            secret = provider_sudo.clover_app_secret
-            if code and consteq(header, code):
-                matched |= provider
-            elif secret and consteq(header.lower(), clover_body_signature(secret, body)):
-                matched |= provider
-        return matched
+        return providers.filtered(lambda p: clover_header_matches(p.sudo(), header, body))
 
     @staticmethod
     def _clover_is_verification(data):
@@ -159,6 +160,15 @@ def _loads(body):
         return json.loads(body)
     except ValueError:
         return None
+
+
+def clover_header_matches(provider_sudo, header, body):
+    """Whether `X-Clover-Auth` is the provider's static webhook code or the HMAC of the body."""
+    code = provider_sudo.clover_webhook_auth_code
+    if code and consteq(header, code):
+        return True
+    secret = provider_sudo.clover_app_secret
+    return bool(secret) and consteq(header.lower(), clover_body_signature(secret, body))
 
 
 def clover_body_signature(secret, body):

@@ -31,9 +31,9 @@ class CloverWebhookEvent(models.Model):
     _order = 'id desc'
     _rec_name = 'object_id'
 
-    event_key = fields.Char(string="Event Key", required=True, readonly=True)
+    event_key = fields.Char(required=True, readonly=True)
     provider_id = fields.Many2one(
-        string="Provider", comodel_name='payment.provider', required=True, readonly=True,
+        comodel_name='payment.provider', required=True, readonly=True,
         ondelete='cascade', index=True,
     )
     merchant_id = fields.Char(string="Clover Merchant ID", required=True, readonly=True)
@@ -41,8 +41,8 @@ class CloverWebhookEvent(models.Model):
         string="Clover Object", required=True, readonly=True,
         help="Clover's objectId: a type prefix (P: payments, O: orders, ...) and the object's id.",
     )
-    event_type = fields.Char(string="Event Type", readonly=True)
-    event_time = fields.Datetime(string="Event Time", readonly=True, help="Clover's ts.")
+    event_type = fields.Char(readonly=True)
+    event_time = fields.Datetime(readonly=True, help="Clover's ts.")
     received_at = fields.Datetime(string="Received", required=True, readonly=True)
     state = fields.Selection(
         string="Status", selection=[
@@ -51,9 +51,9 @@ class CloverWebhookEvent(models.Model):
         ], required=True, default='pending', readonly=True, index=True,
     )
     state_message = fields.Char(string="Outcome", readonly=True)
-    attempts = fields.Integer(string="Attempts", readonly=True)
+    attempts = fields.Integer(readonly=True)
     transaction_id = fields.Many2one(
-        string="Transaction", comodel_name='payment.transaction', readonly=True,
+        comodel_name='payment.transaction', readonly=True,
         ondelete='set null',
     )
 

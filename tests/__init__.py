@@ -8,3 +8,5 @@ from . import test_provider
 from . import test_state_vectors
 from . import test_token_concurrency
 from . import test_utils
+from . import test_webhook_intake
+from . import test_webhook_reconcile
