@@ -5,4 +5,5 @@ from . import payment_provider
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_reconcile
+from . import payment_transaction_refund
 from . import res_config_settings
