@@ -12,6 +12,7 @@
         'security/ir.model.access.csv',
 
         'views/clover_templates.xml',
+        'views/clover_webhook_event_views.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
         'views/payment_transaction_views.xml',

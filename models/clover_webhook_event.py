@@ -93,8 +93,20 @@ class CloverWebhookEvent(models.Model):
         ))
         recorded = len(self.env.cr.fetchall())
         if recorded:
-            self.env.ref('fusion_clover.cron_clover_process_webhook_events')._trigger()
+            self._clover_trigger_processing()
         return recorded
+
+    @api.model
+    def _clover_trigger_processing(self):
+        """Wake the processing cron up now, unless a wake-up is already due: it processes every
+        pending event, so a flood of webhooks adds one wake-up, not one per request."""
+        cron = self.env.ref('fusion_clover.cron_clover_process_webhook_events')
+        self.env.cr.execute(SQL(
+            "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
+            cron.id, fields.Datetime.now(),
+        ))
+        if not self.env.cr.fetchone():
+            cron._trigger()
 
     @api.model
     def _clover_event_key(self, event):

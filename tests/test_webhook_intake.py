@@ -144,6 +144,9 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
         for _delivery in range(2):  # Clover sends the same batch twice.
             self.assertEqual(self._post_webhook(body).status_code, 200)
         events = self._events()
+        cron = self.env.ref('fusion_clover.cron_clover_process_webhook_events')
+        # Processing runs right after, outside the request: one wake-up for both deliveries.
+        self.assertEqual(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), 1)
         self.assertEqual(events.mapped('event_type'), ['CREATE', 'UPDATE'])
         self.assertEqual(set(events.mapped('merchant_id')), {self.merchant_id})
         self.assertEqual(set(events.mapped('provider_id')), {self.provider})
