@@ -163,12 +163,17 @@ def _loads(body):
 
 
 def clover_header_matches(provider_sudo, header, body):
-    """Whether `X-Clover-Auth` is the provider's static webhook code or the HMAC of the body."""
+    """Whether `X-Clover-Auth` is the provider's static webhook code or the HMAC of the body.
+
+    Compared as bytes: a header may hold any character, and comparing text that is not ASCII
+    is not constant-time (Python refuses it).
+    """
+    sent = header.encode('utf-8', 'surrogateescape')
     code = provider_sudo.clover_webhook_auth_code
-    if code and consteq(header, code):
+    if code and consteq(sent, code.encode()):
         return True
     secret = provider_sudo.clover_app_secret
-    return bool(secret) and consteq(header.lower(), clover_body_signature(secret, body))
+    return bool(secret) and consteq(sent.lower(), clover_body_signature(secret, body).encode())
 
 
 def clover_body_signature(secret, body):

@@ -165,12 +165,14 @@ class PaymentTransaction(models.Model):
         refund = self._clover_fetch_refund(element)
         reference = (refund.get('metadata') or {}).get('odoo_reference')
         refund_tx = refund_txs.filtered(lambda t: t.reference == reference and t.state in OPEN_STATES)
-        if not refund_tx:
-            # An Odoo refund whose answer was lost names itself in the metadata; one without
-            # metadata (a terminal refund) is recognised by its amount.
+        if not refund_tx and not reference:
+            # An online Odoo refund whose answer was lost names itself in the metadata; a
+            # terminal refund carries none and is recognised by its amount. Never an online one
+            # by its amount: it may not have reached Clover, and would be sent again.
             amount = utils.parse_clover_amount(refund['amount'], self.currency_id)
             refund_tx = refund_txs.filtered(
-                lambda t: t.state in OPEN_STATES and not t.provider_reference and not reference
+                lambda t: t.state in OPEN_STATES and not t.provider_reference
+                and t._clover_is_terminal()
                 and self.currency_id.compare_amounts(-t.amount, amount) == 0
             )[:1]
         if not refund_tx:

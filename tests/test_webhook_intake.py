@@ -62,6 +62,10 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
         response = self._refused_post(self._one_event(), auth=self.auth_code[:-1] + 'x')
         self._assert_refused(response, 403, "wrong X-Clover-Auth")
 
+    def test_auth_code_that_is_not_ascii_is_refused_cleanly(self):
+        response = self._refused_post(self._one_event(), auth='\u00ff' + self.auth_code[1:])
+        self._assert_refused(response, 403, "wrong X-Clover-Auth")
+
     def test_forged_hmac_is_refused(self):
         body = json.dumps(self._one_event()).encode()
         # Signed with a guessed secret, or signing another body than the one sent.

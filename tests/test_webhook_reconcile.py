@@ -205,6 +205,23 @@ class TestCloverWebhookReconcile(CloverWebhookCommon):
         self.assertEqual(tx.child_transaction_ids, refund_tx)
 
     @mute_logger(TX_LOGGER, PROVIDER_LOGGER, RECONCILE_LOGGER)
+    def test_odoo_refund_whose_answer_was_lost_settles_and_is_not_recorded_twice(self):
+        tx = self._paid_tx()
+        self._emulator('POST', 'faults', {'path': '/v1/refunds', 'drop': True, 'after': True})
+        refund_tx = tx._refund(amount_to_refund=10.0)
+        self.assertEqual(refund_tx.state, 'pending')
+
+        self._flush()
+        self._process_events()
+
+        self.assertEqual(tx.child_transaction_ids, refund_tx)
+        self.assertEqual(refund_tx.state, 'done')
+        [refund] = self._clover_get('/v1/refunds')['data']
+        self.assertEqual(refund_tx.provider_reference, refund['id'])
+        self.assertFalse(refund_tx.sudo().clover_pending_request)
+        self.assertEqual(self._calls('POST /v1/refunds'), 1)
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER, RECONCILE_LOGGER)
     def test_void_made_at_clover_cancels_the_authorization(self):
         self.provider.capture_manually = True
         tx = self._create_transaction('direct')
