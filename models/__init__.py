@@ -2,8 +2,12 @@ from . import clover_oauth_nonce
 from . import clover_terminal
 from . import clover_webhook_event
 from . import payment_provider
+from . import payment_provider_connection
+from . import payment_provider_request
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_reconcile
 from . import payment_transaction_refund
+from . import payment_transaction_request
+from . import payment_transaction_terminal
 from . import res_config_settings

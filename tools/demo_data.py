@@ -67,7 +67,6 @@ def connect_provider():
         'clover_app_secret': identities['app_secret'],
         'clover_api_key': identities['private_key'],
     })
-    env.cr.commit()  # The connection is stored in a cursor of its own: it must see the provider.
     code = requests.post(
         f'{EMULATOR_URL}/_emulator/oauth/codes', json={'merchant_id': identities['merchant_id']}, timeout=5,
     ).json()['code']
