@@ -13,3 +13,4 @@ from . import test_terminal
 from . import test_terminal_payment
 from . import test_webhook_intake
 from . import test_webhook_reconcile
+from . import test_webhook_terminal
