@@ -13,7 +13,9 @@
 # auth code, then, for a bounded time each, floods POST /payment/clover/webhook from client
 # threads over keep-alive connections: valid firehose bodies (every event new), then bodies with
 # a wrong X-Clover-Auth. Meanwhile one more client times GET /web/login, compared with the same
-# page on the idle server. Everything is loopback; the server, its events and the provider's
+# page on the idle server. The server's own CPU time per request (its process group's, from
+# /proc, the login timer's share taken out) is printed too: unlike the rates, it does not depend
+# on what else loads the machine. Everything is loopback; the server, its events and the provider's
 # values are removed or restored at the end.
 import http.client
 import json
@@ -91,6 +93,20 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+def group_cpu_seconds(pgid):
+    """CPU time (user + system) used so far by the live processes of a process group: the Odoo
+    server's own cost of the requests, whatever else loads the machine."""
+    total = 0
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # Fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf('SC_CLK_TCK')
 
 
 def request(connection, method, path, body=None, headers=None):
@@ -219,25 +235,34 @@ def main():
         server.wait_ready()
         for _warm_up in range(5):
             time_login(server.port)
+        cpu_before = group_cpu_seconds(server.process.pid)
         idle = [time_login(server.port) for _sample in range(LOGIN_SAMPLES_IDLE)]
+        # What one /web/login costs the server, to take the login timer out of the floods' CPU.
+        login_cpu_ms = (group_cpu_seconds(server.process.pid) - cpu_before) * 1000 / LOGIN_SAMPLES_IDLE
         floods = {}
         for name, make_body, auth, events in (
             ('valid, 1 event per POST', firehose(1), AUTH_CODE, 1),
             (f'valid, {BATCH_EVENTS} events per POST', firehose(BATCH_EVENTS), AUTH_CODE, BATCH_EVENTS),
             ('forged X-Clover-Auth', firehose(1), 'forged-' + AUTH_CODE, 0),
         ):
-            before = provider.events()
+            before, cpu_before = provider.events(), group_cpu_seconds(server.process.pid)
             flood = floods[name] = Flood(server.port, make_body, auth).run()
+            flood.cpu_ms = max((group_cpu_seconds(server.process.pid) - cpu_before) * 1000
+                               - login_cpu_ms * len(flood.login_times), 0)
             flood.recorded = provider.events() - before
             flood.events = events
         print(f"{'flood':<28} {'requests':>9} {'seconds':>8} {'req/s':>8} {'events/s':>9} "
-              f"{'statuses':<28} {'login median/p95 ms':>20}")
-        print(f"{'idle':<28} {'':>9} {'':>8} {'':>8} {'':>9} {'':<28} "
+              f"{'Odoo CPU ms/req':>16} {'statuses':<16} {'login median/p95 ms':>20}")
+        print(f"{'idle':<28} {'':>9} {'':>8} {'':>8} {'':>9} {'':>16} {'':<16} "
               f"{median(idle):>9.1f}/{p95(idle):<9.1f}")
         for name, flood in floods.items():
             print(f"{name:<28} {flood.sent:>9} {flood.elapsed:>8.2f} {flood.sent / flood.elapsed:>8.0f} "
-                  f"{flood.recorded / flood.elapsed:>9.0f} {json.dumps(flood.statuses):<28} "
+                  f"{flood.recorded / flood.elapsed:>9.0f} {flood.cpu_ms / max(flood.sent, 1):>16.1f} "
+                  f"{json.dumps(flood.statuses):<16} "
                   f"{median(flood.login_times):>9.1f}/{p95(flood.login_times):<9.1f}")
+        print(f"/web/login costs the server {login_cpu_ms:.1f} ms CPU; taken out of the floods' CPU")
+        print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+              "(the rates are what this server got of the machine; CPU per request is its own cost)")
         single, batched, forged = floods.values()
         for flood, expected in ((single, 200), (batched, 200), (forged, 403)):
             if set(flood.statuses) != {expected}:
@@ -253,6 +278,10 @@ def main():
                batched.recorded / batched.elapsed >= TARGET_EVENTS)
         result("forged webhooks refused (403)", f"{forged_rate:.0f} requests/s",
                f">= {TARGET_FORGED} requests/s", forged_rate >= TARGET_FORGED)
+        for label, flood in (('valid, 1 event per POST', single), ('forged', forged)):
+            result(f"Odoo server CPU per webhook request ({label})",
+                   f"{flood.cpu_ms / max(flood.sent, 1):.1f} ms", '-', None)
+        result("machine load average (1 min) during the bench", f"{os.getloadavg()[0]:.1f}", '-', None)
         result("/web/login median, idle", f"{median(idle):.1f} ms", '-', None)
         for label, flood in (('valid flood', single), ('forged flood', forged)):
             result(f"/web/login median during the {label}", f"{median(flood.login_times):.1f} ms", '-', None)
