@@ -4,6 +4,7 @@ from . import clover_webhook_event
 from . import payment_provider
 from . import payment_provider_connection
 from . import payment_provider_request
+from . import payment_provider_oauth_state
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_reconcile
