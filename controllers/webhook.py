@@ -29,7 +29,7 @@ _VERIFICATION_CODE_RE = re.compile(r'[A-Za-z0-9-]{1,64}')
 _MERCHANT_ID_RE = re.compile(r'[A-Za-z0-9]{1,32}')
 _OBJECT_ID_RE = re.compile(r'[A-Z]{1,3}:[A-Za-z0-9]{1,32}')
 _EVENT_TYPE_RE = re.compile(r'[A-Z_]{1,32}')
-_MAX_TS = 10 ** 15  # Milliseconds: well past the year 30000.
+_MAX_TS = 253_402_300_800_000  # Milliseconds: the end of 9999, the last date Python knows.
 
 
 class MalformedWebhook(ValueError):

@@ -126,6 +126,8 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
             {'appId': 'X', 'merchants': {self.merchant_id: good}},
             {'appId': 'X', 'merchants': {self.merchant_id: [good, {**good, 'objectId': 'P:a b'}]}},
             {'appId': 'X', 'merchants': {self.merchant_id: [good, {**good, 'ts': 'soon'}]}},
+            {'appId': 'X', 'merchants': {self.merchant_id: [good, {**good, 'ts': 10 ** 15}]}},
+            {'appId': 'X', 'merchants': {self.merchant_id: [good, {**good, 'ts': -1}]}},
             {'appId': 'X', 'merchants': {self.merchant_id: [good, {**good, 'type': None}]}},
             {'appId': 'X', 'merchants': {'M\nforged': [good]}},
             {'type': 'PAYMENT', 'data': 'P:ABCDEFGHJKMNP'},
