@@ -17,6 +17,7 @@
         'views/account_move_views.xml',
         'views/clover_templates.xml',
         'views/clover_terminal_views.xml',
+        'views/clover_webhook_event_views.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
         'views/payment_transaction_receipt_views.xml',
@@ -31,6 +32,7 @@
         'report/clover_receipt_templates.xml',
         'data/clover_receipt_email_template.xml',
 
+        'data/clover_cron_data.xml',
         # The provider record references the views above: load it last.
         'data/payment_provider_data.xml',
     ],

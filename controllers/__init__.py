@@ -2,3 +2,4 @@ from . import collect
 from . import main
 from . import portal
 from . import terminal
+from . import webhook

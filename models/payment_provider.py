@@ -82,6 +82,13 @@ class PaymentProvider(models.Model):
         help="The Ecommerce API private token; the last resort when no OAuth or REST token is set.",
         copy=False, groups='base.group_system',
     )
+    clover_webhook_auth_code = fields.Char(
+        string="Webhook Auth Code",
+        help="The X-Clover-Auth code Clover's Developer Dashboard shows once the webhook URL is "
+             "verified; webhooks without it (or an HMAC of their body with the app secret) are "
+             "refused.",
+        copy=False, groups='base.group_system',
+    )
     clover_pakms_key = fields.Char(
         string="PAKMS Public Key",
         help="The public key the browser uses to tokenize cards; fetched when connecting.",

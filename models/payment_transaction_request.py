@@ -9,7 +9,8 @@ from .payment_provider import CloverAPIError
 from .payment_transaction import _logger
 
 # How long a request Clover did not answer is sent again with its idempotency key. Clover does not
-# document how long it remembers keys; past this window, a person checks the Clover dashboard.
+# document how long it remembers keys; past this window, the reconciliation cron looks the
+# payment up instead (models/payment_transaction_reconcile.py).
 RETRY_WINDOW = timedelta(hours=1)
 # Clover requires the shopper's IP on charges and captures; without a customer, the server's.
 SERVER_FORWARDED_FOR = '127.0.0.1'
@@ -142,18 +143,18 @@ class PaymentTransaction(models.Model):
         )
 
     def _clover_stop_resending(self):
-        """Give up asking Clover: forget the stored request, whose card token must not outlive
-        its use, and leave the transaction pending for a person to settle from Clover's
-        dashboard."""
+        """Stop sending the request again: forget the stored request, whose card token must not
+        outlive its use, and leave the transaction pending for the reconciliation cron, which
+        looks the payment up at Clover (see `_cron_clover_reconcile_pending`)."""
         for tx in self:
             _logger.warning(
-                "Clover never told the outcome of transaction %s; check the Clover dashboard for "
-                "the charge whose metadata odoo_reference is that reference.", tx.reference,
+                "Clover never answered the request of transaction %s; the reconciliation looks "
+                "its payment up at Clover.", tx.reference,
             )
             tx.sudo().clover_pending_request = False
             tx.state_message = self.env._(
-                "Clover never told the outcome of this payment. Check the Clover dashboard for a "
-                "charge whose metadata odoo_reference is %s before doing anything else.",
+                "Clover never answered this payment request. Odoo keeps looking the payment up "
+                "at Clover (by the reference %s) and settles it as soon as Clover has it.",
                 tx.reference,
             )
 

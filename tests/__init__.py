@@ -21,3 +21,6 @@ from . import test_terminal
 from . import test_terminal_payment
 from . import test_token_concurrency
 from . import test_utils
+from . import test_webhook_intake
+from . import test_webhook_reconcile
+from . import test_webhook_terminal

@@ -159,6 +159,24 @@ def try_refund(provider, partner):
     )
 
 
+def demo_webhooks(provider):
+    """Have the emulator deliver its webhooks to this Odoo, with the auth code Odoo checks."""
+    identities = requests.get(f'{EMULATOR_URL}/_emulator/state', timeout=5).json()
+    provider.clover_webhook_auth_code = identities['webhook_auth_code']
+    requests.post(
+        f'{EMULATOR_URL}/_emulator/webhooks/config',
+        json={'url': f'{ODOO_URL}/payment/clover/webhook'}, timeout=5,
+    ).raise_for_status()
+    try_this(
+        "Deliver Clover's webhooks (the emulator sends them on command), then see the events "
+        "Odoo recorded and the transactions they settled",
+        '/odoo/action-fusion_clover.action_clover_webhook_event',
+        f"curl -X POST -H 'Content-Type: application/json' -d '{{}}' {EMULATOR_URL}/_emulator/webhooks/flush",
+        f"the verification code: curl -X POST {EMULATOR_URL}/_emulator/webhooks/verify, "
+        "then grep 'VERIFICATION CODE' in Odoo's log",
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
@@ -166,6 +184,7 @@ try_connection(provider)
 try_portal_payment(invoice)
 demo_collect(provider, invoice)
 try_refund(provider, customer)
+demo_webhooks(provider)
 # Each feature's call goes above this line: Odoo's shell rolls back what is not committed here.
 env.cr.commit()
 provider.invalidate_recordset()
