@@ -25,7 +25,7 @@ class PaymentTransaction(models.Model):
         if self.provider_code != 'clover':
             return super()._send_capture_request()
         charge_id = self.source_transaction_id.provider_reference
-        self._clover_send(
+        self._clover_send_money_request(
             'charge', f'/v1/charges/{charge_id}/capture',
             {'amount': utils.format_clover_amount(self.amount, self.currency_id)}, scope='capture',
         )
@@ -38,7 +38,7 @@ class PaymentTransaction(models.Model):
         """
         if self.provider_code != 'clover':
             return super()._send_void_request()
-        self._clover_send(
+        self._clover_send_money_request(
             'refund', '/v1/refunds', {'charge': self.source_transaction_id.provider_reference},
             scope='void',
         )
@@ -60,7 +60,7 @@ class PaymentTransaction(models.Model):
         self._clover_check_refundable(amount)
         charge_id = source_tx.provider_reference
         try:
-            self._clover_send('refund', '/v1/refunds', {
+            self._clover_send_money_request('refund', '/v1/refunds', {
                 'charge': charge_id, 'amount': amount, 'metadata': self._clover_metadata(),
             }, scope='refund')
         except CloverAPIError as error:
@@ -113,4 +113,4 @@ class PaymentTransaction(models.Model):
             "Clover refused the refund amount of %s; refunding all that remains, which is the "
             "same amount.", self.reference,
         )
-        self._clover_send('refund', '/v1/refunds', {'charge': charge_id}, scope='refund-all')
+        self._clover_send_money_request('refund', '/v1/refunds', {'charge': charge_id}, scope='refund-all')

@@ -1,5 +1,6 @@
 from . import test_api_request
 from . import test_oauth_connect
+from . import test_payment_invoice
 from . import test_payment_portal
 from . import test_payment_provider
 from . import test_payment_route
@@ -8,3 +9,5 @@ from . import test_provider
 from . import test_state_vectors
 from . import test_token_concurrency
 from . import test_utils
+from . import test_terminal
+from . import test_terminal_payment

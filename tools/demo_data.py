@@ -67,7 +67,6 @@ def connect_provider():
         'clover_app_secret': identities['app_secret'],
         'clover_api_key': identities['private_key'],
     })
-    env.cr.commit()  # The connection is stored in a cursor of its own: it must see the provider.
     code = requests.post(
         f'{EMULATOR_URL}/_emulator/oauth/codes', json={'merchant_id': identities['merchant_id']}, timeout=5,
     ).json()['code']
@@ -86,7 +85,7 @@ def try_connection(provider):
 def try_portal_payment(invoice):
     try_this(
         f"Pay the demo invoice {invoice.name} ({invoice.amount_total:.2f} {invoice.currency_id.name}) "
-        "by card in the portal: Pay now > Clover",
+        "by card in the portal: Pay Now, then Clover",
         invoice.get_portal_url(),
         "card 4242 4242 4242 4242, any future expiry, any CVV, ZIP 97201; "
         "4264 2815 1111 7771 is declined",
@@ -100,9 +99,10 @@ def try_portal_payment(invoice):
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
-env.cr.commit()
 try_connection(provider)
 try_portal_payment(invoice)
+# Each feature's call goes above this line: Odoo's shell rolls back what is not committed here.
+env.cr.commit()
 provider.invalidate_recordset()
 print(f"Demo ready: invoice {invoice.name} of {invoice.amount_total} {invoice.currency_id.name} "
       f"for {customer.name}; Clover provider {provider.id} connected to {provider.clover_merchant_name}.")
