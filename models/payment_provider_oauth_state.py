@@ -1,10 +1,13 @@
 import time
 
 from odoo import models
+from odoo.exceptions import UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
 from .. import utils
+from .payment_provider import CloverAPIError
+from .payment_provider_connection import CONNECTION_FIELDS
 
 # The scope of the HMAC in a Connect state's `sub` (see `_clover_state_subject`).
 _SUBJECT_SCOPE = 'fusion_clover.oauth_state_sub'
@@ -17,7 +20,8 @@ class PaymentProvider(models.Model):
     belongs to the admin who asked for it: an attacker could otherwise have an admin open the
     attacker's own `code` with a valid state and connect the attacker's merchant. So a Connect
     state carries `sub`, which only the admin who clicked, on the provider they clicked it on,
-    completes; a state from the dispatcher's launch carries the merchant it was issued for.
+    completes; a state from the dispatcher's launch carries the merchant it was issued for, and the
+    code must then be proven to be that merchant's (`_clover_exchange_oauth_code`).
     """
 
     _inherit = 'payment.provider'
@@ -48,3 +52,28 @@ class PaymentProvider(models.Model):
         """Whether a verified `sub` state was issued to the current user for this provider."""
         self.ensure_one()
         return consteq(self._clover_state_subject(payload['nonce']), payload['sub'])
+
+    def _clover_exchange_oauth_code(self, code, merchant_id=None):
+        """Override: keep the code's tokens only once they answer for `merchant_id`.
+
+        Clover's token answer does not say whose code it was, and the callback's merchant id is the
+        browser's word. Anyone can get a launch state for a configured merchant from the
+        dispatcher, authorize their own merchant, and rewrite the callback's merchant id to match
+        the state: without this check, their tokens (and then their PAKMS key, so the customers'
+        card payments) would be stored for the victim's merchant. If the new token cannot read the
+        merchant, the previous connection is put back as it was and nothing of the code stays.
+        """
+        if not merchant_id:
+            return super()._clover_exchange_oauth_code(code, merchant_id=merchant_id)
+        previous = self._clover_get_connection_values()
+        token_data = super()._clover_exchange_oauth_code(code, merchant_id=merchant_id)
+        try:
+            self._clover_api_request('platform', 'GET', f'/v3/merchants/{merchant_id}')
+        except (CloverAPIError, UserError) as error:
+            self._clover_commit_connection_values({field: previous[field] for field in CONNECTION_FIELDS})
+            raise CloverAPIError(self.env._(
+                "Clover did not confirm that this authorization is for merchant %(merchant)s (%(error)s)."
+                " Nothing was changed: start again from Connect to Clover.",
+                merchant=merchant_id, error=error,
+            ), status=getattr(error, 'status', None)) from error
+        return token_data

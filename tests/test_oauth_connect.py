@@ -42,6 +42,11 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
         payload = utils.new_state_payload(redirect_to or self.callback_url, issued_at, nonce=nonce, **binding)
         return utils.sign_state(payload, secret or self.secret)
 
+    def _attacker_code(self):
+        """A code Clover gave for another merchant than the provider's."""
+        attacker = self._emulator('POST', 'merchants', {'name': "Attacker's Shop"})
+        return self._emulator('POST', 'oauth/codes', {'merchant_id': attacker['merchant_id']})['code']
+
     def _connect_state(self, user):
         """The state of the authorize URL that Connect gives `user`."""
         url = self.provider.with_user(user).action_clover_oauth_connect()['url']
@@ -278,6 +283,43 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
         response = self._callback(state=state, code=self._code())
         self._assert_refused(response, 403)
         self.assertIn('another Clover merchant', response.text)
+
+    @mute_logger(CONTROLLER_LOGGER, 'odoo.addons.fusion_clover.models.payment_provider')
+    def test_launch_state_with_another_merchants_code_connects_nothing(self):
+        """Anyone can get a launch state for a configured merchant from the dispatcher's
+        /clover/launch. An attacker who authorizes their own merchant, then rewrites the
+        callback's merchant_id to the victim's so that it matches the state, must not get their
+        code's tokens stored on the victim's provider."""
+        provider_values = {
+            **self._issue_tokens(), 'clover_merchant_id': self.identities['merchant_id'],
+        }
+        self.provider.write(provider_values)
+        attacker_code = self._attacker_code()
+        state = self._state(merchant_id=self.identities['merchant_id'])
+        self.provider.clover_pakms_key = self.identities['pakms_key']
+        response = self._callback(state=state, code=attacker_code)
+        self.assertEqual(response.status_code, 502, response.text[:500])
+        self.assertIn('did not confirm that this authorization is for merchant', response.text)
+        self.provider.invalidate_recordset()
+        self.assertEqual(self.provider.clover_merchant_id, self.identities['merchant_id'])
+        for field in ('clover_oauth_access_token', 'clover_oauth_refresh_token'):
+            self.assertEqual(self.provider[field], provider_values[field])
+        self.assertEqual(self.provider.clover_pakms_key, self.identities['pakms_key'])
+        self.assertEqual(self._calls('GET /pakms/apikey'), 0)
+        # The victim's own connection still works.
+        self.assertEqual(self.provider._clover_fetch_merchant_name(), self.identities['merchant_name'])
+
+    @mute_logger(CONTROLLER_LOGGER, 'odoo.addons.fusion_clover.models.payment_provider')
+    def test_launch_state_on_a_new_provider_with_another_merchants_code_stores_nothing(self):
+        attacker_code = self._attacker_code()
+        state = self._state(merchant_id=self.identities['merchant_id'])
+        response = self._callback(state=state, code=attacker_code)
+        self.assertEqual(response.status_code, 502, response.text[:500])
+        self.provider.invalidate_recordset()
+        self.assertFalse(self.provider.clover_merchant_id)
+        self.assertFalse(self.provider.clover_oauth_access_token)
+        self.assertFalse(self.provider.clover_oauth_refresh_token)
+        self.assertFalse(self.provider.clover_pakms_key)
 
     @mute_logger(CONTROLLER_LOGGER)
     def test_outdated_state_refused_with_a_clear_page(self):
