@@ -64,7 +64,8 @@ class PaymentTransaction(models.Model):
                 if tx._clover_email_receipt():
                     sent |= tx
             elif tx.state not in FINAL_STATES:
-                tx.clover_receipt_requested = True
+                # Clerks read transactions and never write them: the flag is the system's.
+                tx.sudo().clover_receipt_requested = True
             else:
                 _logger.info("No receipt for transaction %s: it is %s.", tx.reference, tx.state)
         return sent
@@ -97,7 +98,7 @@ class PaymentTransaction(models.Model):
             self._clover_post_receipt(template, document)
         else:
             template.send_mail(self.id, force_send=False)
-        self.write({'clover_receipt_sent': True, 'clover_receipt_requested': False})
+        self.sudo().write({'clover_receipt_sent': True, 'clover_receipt_requested': False})
         return True
 
     def _clover_post_receipt(self, template, document):
@@ -152,7 +153,7 @@ class PaymentTransaction(models.Model):
             if tx.state in RECEIPT_STATES:
                 tx._clover_email_receipt()
             elif tx.state in FINAL_STATES:
-                tx.clover_receipt_requested = False
+                tx.sudo().clover_receipt_requested = False
 
     # === BUSINESS METHODS - WHAT THE RECEIPT PRINTS === #
 

@@ -315,6 +315,23 @@ class TestCloverReceipt(CloverPaymentCommon):
         # The wizards' call does not fail a made payment for a missing email.
         self.assertFalse(tx._clover_send_receipt())
 
+    def test_a_clerk_sends_the_receipt_of_the_payment_he_took(self):
+        clerk = self.env['res.users'].create({
+            'name': "Clara Clerk", 'login': 'clara.clerk', 'email': 'clara@example.com',
+            'group_ids': [Command.set([
+                self.env.ref('fusion_clover.group_fusion_clover_user').id,
+                self.env.ref('account.group_account_invoice').id,
+            ])],
+        })
+        tx = self._online_payment()
+
+        tx.with_user(clerk).action_clover_send_receipt()
+
+        self.assertTrue(tx.clover_receipt_sent)
+        message = tx.invoice_ids.message_ids.filtered(lambda m: m.attachment_ids)
+        self.assertEqual(message.author_id, clerk.partner_id)
+        self.assertEqual(len(self._mails_to_partner()), 1)
+
     def test_resend_button_sends_again(self):
         tx = self._online_payment()
         tx._clover_send_receipt()
