@@ -221,6 +221,18 @@ class TestCloverReceipt(CloverPaymentCommon):
         self.assertNotIn("Refund of", page)
         self._assert_only_last4(page)
 
+    def test_a_selection_prints_as_one_pdf_one_receipt_after_the_other(self):
+        tx = self._online_payment()
+        tx.action_refund(amount_to_refund=10.0)
+        terminal_tx = self._terminal_payment()
+
+        pages = self._pages(self._render(tx.child_transaction_ids | terminal_tx))
+
+        self.assertEqual(len(pages), 3)
+        self.assertIn("REFUND RECEIPT", pages[0])
+        self.assertIn("ORIGINAL PAYMENT", pages[1])
+        self.assertIn("INV-T-1", pages[2])
+
     def test_print_menu_offers_the_receipt_on_clover_transactions(self):
         report = self.env.ref(REPORT)
         self.assertEqual(report.binding_model_id.model, 'payment.transaction')
