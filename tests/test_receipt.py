@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import tempfile
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
@@ -13,6 +14,7 @@ from odoo.tools import config
 from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, CloverPaymentCommon
 
 REPORT = 'fusion_clover.action_report_clover_receipt'
+RECEIPT_LOGGER = 'odoo.addons.fusion_clover.models.payment_transaction_receipt'
 # Set to a folder to keep the PDFs the tests render, to look at them (pdftoppm -png -r 110).
 KEEP_PDFS_DIR = os.environ.get('FUSION_CLOVER_RECEIPT_PDF_DIR')
 
@@ -31,11 +33,18 @@ class TestCloverReceipt(CloverPaymentCommon):
             'phone': "+1 416-555-0100",
         })
         cls.partner.email = 'norbert.buyer@example.com'
+        cls.provider.journal_id = cls.env['account.journal'].search([
+            ('type', '=', 'bank'), ('company_id', '=', cls.company.id),
+        ], limit=1)
         # wkhtmltopdf loads the report's style sheets from this server, as in production.
         cls.env['ir.config_parameter'].set_param('report.url', f'http://{HOST}:{config["http_port"]}')
         cls.terminal = cls.env['clover.terminal'].create({
             'name': "Front Counter", 'serial_number': 'C043UQ93750001', 'provider_id': cls.provider.id,
         })
+
+    def setUp(self):
+        self.enable_post_process_patcher = False  # The real post-processing: payments are made.
+        super().setUp()
 
     # === Helpers === #
 
@@ -309,6 +318,32 @@ class TestCloverReceipt(CloverPaymentCommon):
 
         self.assertFalse(tx.clover_receipt_requested)
         self.assertFalse(self._mails_to_partner())
+
+    def test_a_receipt_that_cannot_be_rendered_does_not_undo_the_payment(self):
+        invoice = self._invoice(self.amount)
+        tx = self._create_transaction(
+            'direct', operation='offline', invoice_ids=[Command.set(invoice.ids)],
+            **self._terminal_values(),
+        )
+        tx._set_pending()
+        tx._clover_send_receipt()
+        tx._set_done()
+        # wkhtmltopdf failing (a server without fonts, memory): no Clover call to emulate here.
+        failure = UserError("Wkhtmltopdf failed (error code: -11).")
+        with patch.object(type(self.env['ir.actions.report']), '_run_wkhtmltopdf', side_effect=failure), \
+                self.assertLogs(RECEIPT_LOGGER, 'WARNING') as logs, self.allow_pdf_render():
+            tx.with_context(force_report_rendering=True)._post_process()
+
+        self.assertTrue(tx.is_post_processed)
+        self.assertTrue(tx.payment_id)
+        self.assertIn(invoice.payment_state, ('in_payment', 'paid'))
+        self.assertIn(f"The receipt of transaction {tx.reference} was not sent", logs.output[0])
+        self.assertFalse(self._mails_to_partner())
+        self.assertFalse(tx.clover_receipt_sent)
+        self.assertTrue(tx.clover_receipt_requested)
+        with patch.object(type(self.env['ir.actions.report']), '_run_wkhtmltopdf', side_effect=failure), \
+                self.allow_pdf_render(), self.assertRaisesRegex(UserError, "Wkhtmltopdf failed"):
+            tx.with_context(force_report_rendering=True).action_clover_send_receipt()
 
     def test_resend_button_refuses_clearly_what_it_cannot_send(self):
         declined_tx = self._create_transaction(
