@@ -14,8 +14,8 @@
         'views/clover_templates.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
-        'views/payment_transaction_receipt_views.xml',
         'views/payment_transaction_views.xml',
+        'views/payment_transaction_receipt_views.xml',
         'views/res_config_settings_views.xml',
 
         'report/clover_receipt_report.xml',

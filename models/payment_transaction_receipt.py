@@ -39,7 +39,7 @@ class PaymentTransaction(models.Model):
             'params': {
                 'type': 'success',
                 'message': self.env._("The receipt was sent to %s.", ", ".join(
-                    self.mapped('partner_id.email_formatted')
+                    self.mapped('partner_id.email')
                 )),
                 'next': {'type': 'ir.actions.act_window_close'},
             },

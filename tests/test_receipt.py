@@ -7,8 +7,8 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
-from odoo.tests.common import HOST
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import HOST, ChromeBrowser
 from odoo.tools import config
 
 from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, CloverPaymentCommon
@@ -188,6 +188,21 @@ class TestCloverReceipt(CloverPaymentCommon):
         ):
             tx.clover_entry_type = entry_type
             self.assertEqual(tx._clover_receipt_entry(), words)
+
+    def test_approval_wording_follows_the_state(self):
+        tx = self._create_transaction('direct', operation='offline', **self._terminal_values())
+        self.assertEqual(tx._clover_receipt_approval(), "PENDING - NOT YET CONFIRMED")
+        tx._set_authorized()
+        self.assertEqual(tx._clover_receipt_approval(), "AUTHORIZED - NOT YET CAPTURED")
+        tx._set_canceled()
+        self.assertEqual(tx._clover_receipt_approval(), "VOIDED - NO MONEY WAS TAKEN")
+        declined_tx = self._create_transaction(
+            'direct', reference='DECLINED-2', operation='offline', **self._terminal_values(),
+        )
+        declined_tx._set_error("The card was declined.")
+        [page] = self._pages(self._render(declined_tx))
+        self.assertIn("DECLINED", page)
+        self.assertNotIn("APPROVED", page)
 
     def test_partial_refund_prints_the_refund_then_the_original(self):
         tx = self._online_payment()
@@ -386,4 +401,47 @@ class TestCloverReceipt(CloverPaymentCommon):
         action = tx.action_clover_send_receipt()
 
         self.assertEqual(action['params']['type'], 'success')
+        self.assertIn(self.partner.email, action['params']['message'])
         self.assertEqual(len(self._mails_to_partner()), 2)
+
+
+@tagged('post_install', '-at_install')
+class TestCloverReceiptTour(CloverPaymentCommon, HttpCase):
+    """The transaction form's Send Receipt button, clicked in the browser."""
+
+    def test_send_receipt_again_from_the_transaction_form(self):
+        self.partner.email = 'norbert.buyer@example.com'
+        invoice = self.env['account.move'].create({
+            'move_type': 'out_invoice', 'partner_id': self.partner.id,
+            'invoice_line_ids': [Command.create({
+                'name': "Service", 'price_unit': self.amount, 'tax_ids': [Command.clear()],
+            })],
+        })
+        invoice.action_post()
+        tx = self._create_transaction('direct', invoice_ids=[Command.set(invoice.ids)])
+        tx._clover_pay_with_card_token(self._card_token())
+
+        self._start_tour_keeping_a_screenshot(
+            f'/odoo/action-payment.action_payment_transaction/{tx.id}', 'clover_receipt_send_again',
+        )
+
+        self.assertTrue(tx.clover_receipt_sent)
+        message = invoice.message_ids.filtered('attachment_ids')
+        self.assertEqual(message.partner_ids, self.partner)
+        self.assertTrue(message.attachment_ids.name.startswith(f"Receipt - {tx.reference}"))
+        mail = self.env['mail.mail'].search([('mail_message_id', '=', message.id)])
+        self.assertEqual((mail.state, mail.recipient_ids), ('outgoing', self.partner))
+
+    def _start_tour_keeping_a_screenshot(self, url, tour):
+        """Run the tour as the administrator; with FUSION_CLOVER_RECEIPT_PDF_DIR set, keep a
+        screenshot of the page where the tour ended (in Odoo's screenshots folder)."""
+        if not KEEP_PDFS_DIR:
+            return self.start_tour(url, tour, login='admin')
+        original_wait = ChromeBrowser._wait_code_ok
+
+        def wait_then_screenshot(browser, *args, **kwargs):
+            original_wait(browser, *args, **kwargs)
+            browser.take_screenshot(prefix='clover_receipt_form_').result(timeout=10)
+
+        with patch.object(ChromeBrowser, '_wait_code_ok', wait_then_screenshot):
+            return self.start_tour(url, tour, login='admin')
