@@ -11,7 +11,10 @@
         'security/fusion_clover_security.xml',
         'security/ir.model.access.csv',
 
+        'data/clover_terminal_data.xml',
+
         'views/clover_templates.xml',
+        'views/clover_terminal_views.xml',
         'views/payment_clover_templates.xml',
         'views/payment_provider_views.xml',
         'views/payment_transaction_views.xml',

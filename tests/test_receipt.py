@@ -1,65 +1,34 @@
 import base64
-import os
 import re
-import subprocess
-import tempfile
 from unittest.mock import patch
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import HOST, ChromeBrowser
-from odoo.tools import config
+from odoo.tests.common import ChromeBrowser
 
 from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, CloverPaymentCommon
+from odoo.addons.fusion_clover.tests.receipt_common import (
+    KEEP_PDFS_DIR,
+    REPORT,
+    CloverReceiptMixin,
+)
 
-REPORT = 'fusion_clover.action_report_clover_receipt'
 RECEIPT_LOGGER = 'odoo.addons.fusion_clover.models.payment_transaction_receipt'
-# Set to a folder to keep the PDFs the tests render, to look at them (pdftoppm -png -r 110).
-KEEP_PDFS_DIR = os.environ.get('FUSION_CLOVER_RECEIPT_PDF_DIR')
 
 
 @tagged('post_install', '-at_install')
-class TestCloverReceipt(CloverPaymentCommon):
-    """The Clover receipt, rendered by wkhtmltopdf as a real PDF and read back with poppler."""
+class TestCloverReceipt(CloverReceiptMixin, CloverPaymentCommon):
+    """The Clover receipt of online payments and refunds, and its email."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.provider.company_id
-        cls.company.partner_id.write({
-            'street': "120 King Street West", 'city': "Toronto", 'zip': "M5H 1J9",
-            'country_id': cls.env.ref('base.ca').id, 'tz': 'America/Toronto',
-            'phone': "+1 416-555-0100",
-        })
-        cls.partner.email = 'norbert.buyer@example.com'
-        cls.provider.journal_id = cls.env['account.journal'].search([
-            ('type', '=', 'bank'), ('company_id', '=', cls.company.id),
-        ], limit=1)
-        # wkhtmltopdf loads the report's style sheets from this server, as in production.
-        cls.env['ir.config_parameter'].set_param('report.url', f'http://{HOST}:{config["http_port"]}')
         cls.terminal = cls.env['clover.terminal'].create({
             'name': "Front Counter", 'serial_number': 'C043UQ93750001', 'provider_id': cls.provider.id,
         })
 
-    def setUp(self):
-        self.enable_post_process_patcher = False  # The real post-processing: payments are made.
-        super().setUp()
-
     # === Helpers === #
-
-    def _invoice(self, amount):
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice',
-            'partner_id': self.partner.id,
-            'currency_id': self.currency.id,
-            'invoice_line_ids': [Command.create({
-                'name': "Espresso machine service", 'quantity': 1, 'price_unit': amount,
-                'tax_ids': [Command.clear()],
-            })],
-        })
-        invoice.action_post()
-        return invoice
 
     def _online_payment(self, **values):
         """A payment made through Odoo's card form, charged at the emulated Clover."""
@@ -70,8 +39,8 @@ class TestCloverReceipt(CloverPaymentCommon):
         return tx
 
     def _terminal_values(self, **values):
-        """What the terminal engine writes from Clover's REST Pay answer (a v3 payment made on
-        the device): the terminal engine is not on this branch yet."""
+        """What the terminal engine writes from Clover's REST Pay answer, for the tests of states
+        and wording; test_receipt_terminal.py prints real terminal payments and credits."""
         return {
             'provider_reference': 'Q8ZV3KD2M7W1E',
             'clover_order_id': 'X4C2N9R0T5B6A',
@@ -94,50 +63,6 @@ class TestCloverReceipt(CloverPaymentCommon):
         tx._set_done()
         return tx
 
-    def _render(self, tx):
-        """Render the receipt through wkhtmltopdf, as the Print menu does (test mode renders
-        HTML unless told to render the PDF; `allow_pdf_render` lets wkhtmltopdf load the style
-        sheets from the test server)."""
-        with self.allow_pdf_render():
-            pdf, report_type = self.env['ir.actions.report'].with_context(
-                force_report_rendering=True,
-            )._render_qweb_pdf(REPORT, tx.ids)
-        self.assertEqual(report_type, 'pdf')
-        if KEEP_PDFS_DIR:
-            with open(os.path.join(KEEP_PDFS_DIR, f'{self._testMethodName}.pdf'), 'wb') as file:
-                file.write(pdf)
-        return pdf
-
-    def _poppler(self, command, pdf, *output):
-        with tempfile.NamedTemporaryFile(suffix='.pdf') as file:
-            file.write(pdf)
-            file.flush()
-            return subprocess.run(
-                [*command, file.name, *output], capture_output=True, check=True, text=True,
-            ).stdout
-
-    def _pages(self, pdf):
-        """Return the text of each page, with the PDF's producer checked."""
-        info = self._poppler(['pdfinfo'], pdf)
-        self.assertRegex(info, r'Creator:\s+wkhtmltopdf')
-        pages = self._poppler(['pdftotext', '-layout'], pdf, '-').split('\f')
-        pages = [page for page in pages if page.strip()]
-        self.assertRegex(info, rf'Pages:\s+{len(pages)}\n')
-        return pages
-
-    def _assert_only_last4(self, text):
-        self.assertNotIn(APPROVED_VISA, text.replace(' ', ''))
-        self.assertNotIn(APPROVED_VISA[:6], text.replace(' ', ''))
-        self.assertIn(f"VISA **** {APPROVED_VISA[-4:]}", text)
-
-    def _send_receipt(self, tx):
-        """Send the receipt with its PDF really rendered."""
-        with self.allow_pdf_render():
-            return tx.with_context(force_report_rendering=True)._clover_send_receipt()
-
-    def _mails_to_partner(self):
-        return self.env['mail.mail'].search([('recipient_ids', 'in', self.partner.ids)])
-
     # === The PDF === #
 
     def test_online_payment_receipt(self):
@@ -158,25 +83,6 @@ class TestCloverReceipt(CloverPaymentCommon):
         self.assertIn(tx.clover_order_id, page)
         self.assertIn("APPROVED", page)
         self.assertNotIn("surcharge", page.lower())
-        self._assert_only_last4(page)
-
-    def test_terminal_payment_receipt_with_surcharge_in_company_time(self):
-        tx = self._terminal_payment()
-        # 16:05 UTC on a summer day is 12:05 in Toronto.
-        tx.last_state_change = fields.Datetime.to_datetime('2026-07-01 16:05:00')
-
-        [page] = self._pages(self._render(tx))
-
-        self.assertRegex(page, r'Subtotal\s+\$\s?100\.00')
-        self.assertRegex(page, r'Card surcharge\s+\$\s?3\.00')
-        self.assertRegex(page, r'TOTAL\s+\$\s?103\.00')
-        self.assertRegex(page, r'12:05:00\s?PM EDT')
-        for label, value in (
-            ("Entry", "Tap (contactless chip)"), ("Auth code", "OK1234"),
-            ("Clover payment", "Q8ZV3KD2M7W1E"), ("Clover order", "X4C2N9R0T5B6A"),
-            ("Terminal", "Front Counter"),
-        ):
-            self.assertRegex(page, rf'{label}\s+{re.escape(value)}')
         self._assert_only_last4(page)
 
     def test_entry_types_in_words(self):
@@ -227,23 +133,6 @@ class TestCloverReceipt(CloverPaymentCommon):
         self.assertIn(tx.provider_reference, original_page)
         self.assertRegex(original_page, rf'\$\s?23\.45 refunded by {refund_tx.reference}')
         self._assert_only_last4(original_page)
-
-    def test_credit_prints_one_page_that_says_it_is_a_credit(self):
-        credit_tx = self._create_transaction(
-            'direct', reference='CREDIT-1', operation='refund', amount=-25.0,
-            **self._terminal_values(provider_reference='CR3D1T0000001', clover_order_id=False),
-        )
-        credit_tx._set_done()
-
-        [page] = self._pages(self._render(credit_tx))
-
-        self.assertIn("CREDIT RECEIPT", page)
-        self.assertRegex(page, r'CREDITED\s+\$\s?25\.00')
-        self.assertIn("A credit to this card, not a refund.", page)
-        self.assertIn("CREDIT APPROVED", page)
-        self.assertIn("CR3D1T0000001", page)
-        self.assertNotIn("Refund of", page)
-        self._assert_only_last4(page)
 
     def test_a_selection_prints_as_one_pdf_one_receipt_after_the_other(self):
         tx = self._online_payment()
