@@ -1,5 +1,4 @@
 import base64
-import re
 from unittest.mock import patch
 
 from odoo import Command
