@@ -96,12 +96,22 @@ def try_portal_payment(invoice):
     )
 
 
+def try_receipt():
+    try_this(
+        "Once a payment is made, open its transaction: the gear menu's Print > Clover Receipt, or "
+        "Send Receipt (the email waits in the outgoing queue, Settings > Technical > Emails in debug "
+        "mode; a refund prints with its original)",
+        '/odoo/action-payment.action_payment_transaction',
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
 env.cr.commit()
 try_connection(provider)
 try_portal_payment(invoice)
+try_receipt()
 provider.invalidate_recordset()
 print(f"Demo ready: invoice {invoice.name} of {invoice.amount_total} {invoice.currency_id.name} "
       f"for {customer.name}; Clover provider {provider.id} connected to {provider.clover_merchant_name}.")
