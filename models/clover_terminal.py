@@ -296,18 +296,6 @@ class PaymentProvider(models.Model):
             },
         }
 
-    def _parse_response_content(self, response, **kwargs):
-        """Override to treat REST Pay Display's 209 (canceled on the device) as the refusal it is:
-        a success status carrying an error body (clover-api.md §5.3)."""
-        if self.code == 'clover' and kwargs.get('clover_surface') == 'connect' \
-                and response.status_code == 209:
-            details = self._clover_error_details(response)
-            raise CloverAPIError(
-                self.env._("The payment was canceled on the terminal."),
-                status=209, code=details['code'], error_type=details['error_type'],
-            )
-        return super()._parse_response_content(response, **kwargs)
-
     def _log_request(self, method, url, payload, *, reference=None):
         """Override to end the database transaction at the last moment before a terminal call
         that may block for minutes: whoever asks (context key `clover_commit_before_waiting`)

@@ -56,9 +56,15 @@ class PaymentProvider(models.Model):
             # retry does not come back here, so a second 401 is final.
             credential = self._clover_credential_before_sending(surface, rejected=credential)
             response = self._clover_send_http_request(*request, credential, kwargs)
-        if not response.ok:
+        if not response.ok or self._clover_is_canceled_on_device(response, surface):
             raise self._clover_error_from_response(response)
         return self._parse_response_content(response, **kwargs)
+
+    @api.model
+    def _clover_is_canceled_on_device(self, response, surface):
+        """Whether REST Pay Display answered 209: a success status carrying an error body, the
+        customer's cancel on the device (clover-api.md §5.3)."""
+        return surface == 'connect' and response.status_code == 209
 
     def _clover_credential_before_sending(self, surface, rejected=None):
         """Return the credential for a request about to be sent, refreshing the OAuth token first
@@ -192,6 +198,8 @@ class PaymentProvider(models.Model):
                 "Clover app lacks a permission and the merchant must reinstall it.",
                 details['message'],
             )
+        elif status == 209:
+            message = self.env._("The payment was canceled on the terminal.")
         elif status == 429:
             message = self.env._("Clover is rate limiting requests; try again in a moment.")
         elif status >= 500:
