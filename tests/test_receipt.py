@@ -1,4 +1,5 @@
 import base64
+import re
 from unittest.mock import patch
 
 from odoo import Command
@@ -184,6 +185,23 @@ class TestCloverReceipt(CloverReceiptMixin, CloverPaymentCommon):
         self.assertEqual(message.attachment_ids.name, f"Receipt - {refund_tx.reference}.pdf")
         self.assertEqual(len(self._pages(message.attachment_ids.raw)), 2)
         self.assertIn("refund", message.subject)
+
+    def test_receipt_of_a_sales_order_payment_is_posted_on_the_order(self):
+        product = self.env['product.product'].create({'name': "Walker", 'list_price': self.amount})
+        order = self.env['sale.order'].create({
+            'partner_id': self.partner.id,
+            'order_line': [Command.create({'product_id': product.id, 'price_unit': self.amount})],
+        })
+        tx = self._create_transaction('direct', sale_order_ids=[Command.set(order.ids)])
+        tx._clover_pay_with_card_token(self._card_token())
+
+        [page] = self._pages(self._render(tx))
+        self._send_receipt(tx)
+
+        self.assertRegex(page, rf'Order\s+{re.escape(order.name)}')
+        message = order.message_ids.filtered('attachment_ids')
+        self.assertEqual(message.attachment_ids.name, f"Receipt - {tx.reference}.pdf")
+        self.assertEqual(message.partner_ids, self.partner)
 
     def test_receipt_email_without_a_document_goes_to_the_customer(self):
         tx = self._create_transaction('direct', operation='offline', **self._terminal_values())
