@@ -103,6 +103,7 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         if not self.partner_id.email:
             _logger.info("No receipt emailed for %s: the customer has no email.", self.reference)
+            self.sudo().clover_receipt_requested = False
             return False
         template = self.env.ref('fusion_clover.mail_template_clover_receipt')
         document = self._clover_receipt_document()

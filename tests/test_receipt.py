@@ -282,6 +282,15 @@ class TestCloverReceipt(CloverReceiptMixin, CloverPaymentCommon):
         self.assertFalse(tx.clover_receipt_sent)
         # The wizards' call does not fail a made payment for a missing email.
         self.assertFalse(tx._clover_send_receipt())
+        pending_tx = self._create_transaction(
+            'direct', reference='NO-EMAIL-1', operation='offline', **self._terminal_values(),
+        )
+        pending_tx._clover_send_receipt()
+        pending_tx._set_done()
+        pending_tx._post_process()
+        self.assertFalse(pending_tx.clover_receipt_requested)
+        self.assertFalse(pending_tx.clover_receipt_sent)
+        self.assertFalse(self._mails_to_partner())
 
     def test_a_clerk_sends_the_receipt_of_the_payment_he_took(self):
         clerk = self.env['res.users'].create({
