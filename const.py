@@ -55,6 +55,8 @@ OAUTH_CALLBACK_ROUTE = '/payment/clover/oauth/callback'
 
 # Refresh an OAuth access token this many seconds before it expires.
 TOKEN_REFRESH_MARGIN = 60
+# The signed OAuth state's payload format (`v`): states of another format are refused as outdated.
+STATE_VERSION = 2
 # Signed OAuth states are valid this long, with this much tolerance for clocks ahead of ours.
 STATE_MAX_AGE = 3600
 STATE_CLOCK_SKEW = 60

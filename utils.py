@@ -14,6 +14,9 @@ from . import const
 
 _B64URL_RE = re.compile(r'[A-Za-z0-9_-]+')
 _NONCE_RE = re.compile(r'[0-9a-f]{32}')
+MERCHANT_ID_RE = re.compile(r'[A-Za-z0-9]{1,32}')
+# base64url of an HMAC-SHA256, unpadded: the form of a state's `sub`.
+_SUBJECT_RE = re.compile(r'[A-Za-z0-9_-]{43}')
 # A host name and an optional port, nothing a URL parser could read two ways (userinfo, "\\", "%",
 # IDN, white space): such URLs are refused rather than normalised, as by the dispatcher.
 _AUTHORITY_RE = re.compile(r'([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?')
@@ -132,7 +135,7 @@ def _state_signature(payload_b64, secret):
 def sign_state(payload, secret):
     """Return the signed state `b64u(payload_json).b64u(hmac_sha256(secret, b64u(payload_json)))`.
 
-    :param dict payload: `redirect_to`, `nonce`, `iat` and optionally `customer`.
+    :param dict payload: A payload from `new_state_payload`.
     :param str secret: The key shared with the dispatcher.
     :rtype: str
     """
@@ -140,27 +143,45 @@ def sign_state(payload, secret):
     return f'{payload_b64}.{b64url_encode(_state_signature(payload_b64, secret))}'
 
 
-def new_state_payload(redirect_to, now, customer=None):
-    """Return a fresh state payload for `redirect_to`, issued at `now` (Unix seconds)."""
-    payload = {'redirect_to': redirect_to, 'nonce': secrets.token_hex(16), 'iat': int(now)}
+def new_state_nonce():
+    """Return a fresh state nonce (32 lowercase hex)."""
+    return secrets.token_hex(16)
+
+
+def new_state_payload(redirect_to, now, *, nonce, sub=None, merchant_id=None, customer=None):
+    """Return a version-2 state payload for `redirect_to`, issued at `now` (Unix seconds).
+
+    A state is bound to whoever may complete it, by exactly one of `sub` (Odoo's opaque binding to
+    the admin and the provider who clicked Connect) or `merchant_id` (the dispatcher's launch).
+    """
+    if bool(sub) == bool(merchant_id):
+        raise ValueError("A state is bound by exactly one of sub and merchant_id.")
+    payload = {'v': const.STATE_VERSION, 'redirect_to': redirect_to, 'nonce': nonce, 'iat': int(now)}
+    payload.update({'sub': sub} if sub else {'merchant_id': merchant_id})
     if customer:
         payload['customer'] = customer
     return payload
 
 
-def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STATE_CLOCK_SKEW):
-    """Check a signed state's form, signature (in constant time) and age; return its payload.
+def state_subject(hmac_hex):
+    """Return the `sub` of a state from an HMAC-SHA256 in hex: its 32 bytes in base64url."""
+    return b64url_encode(bytes.fromhex(hmac_hex))
 
-    The checks run in the dispatcher's order (form, signature, payload, age) so that both give the
-    same reason for the same state: tests/data/signed_state_vectors.json pins it. Where the payload
-    may send the browser is the caller's to check with `redirect_problem`.
+
+def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STATE_CLOCK_SKEW):
+    """Check a signed state's form, signature (in constant time), version and age; return its payload.
+
+    The checks run in the dispatcher's order (form, signature, version, payload, age) so that both
+    give the same reason for the same state: tests/data/signed_state_vectors.json pins it. Where the
+    payload may send the browser, and whether its binding (`sub` or `merchant_id`) fits the
+    callback, are the caller's to check.
 
     :param str state: The state as received.
     :param str secret: The key shared with the dispatcher.
     :param int now: The current time in Unix seconds.
-    :return: The payload, with `iat` as an int.
+    :return: The payload, with `v` and `iat` as ints.
     :rtype: dict
-    :raise InvalidState: With reason `malformed`, `signature`, `expired` or `future`.
+    :raise InvalidState: With reason `malformed`, `signature`, `outdated`, `expired` or `future`.
     """
     parts = state.split('.') if isinstance(state, str) else ()
     if len(parts) != 2:
@@ -173,7 +194,11 @@ def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STA
         raise InvalidState('malformed') from error
     if not hmac.compare_digest(signature, _state_signature(payload_b64, secret)):
         raise InvalidState('signature')
-    payload = _parse_state_payload(payload_bytes)
+    payload = _load_state_json(payload_bytes)
+    # Before any other field: a state of an older format is refused as such, whatever else it holds.
+    if not _is_json_number(payload.get('v')) or payload['v'] != const.STATE_VERSION:
+        raise InvalidState('outdated')
+    payload = _check_state_fields(payload)
     if now - payload['iat'] > max_age:
         raise InvalidState('expired')
     if payload['iat'] - now > skew:
@@ -181,26 +206,44 @@ def verify_state(state, secret, now, max_age=const.STATE_MAX_AGE, skew=const.STA
     return payload
 
 
-def _parse_state_payload(payload_bytes):
-    """Return the payload as a dict with an int `iat`, read as strictly as JavaScript reads it."""
+def _load_state_json(payload_bytes):
+    """Return the payload's JSON object, read as strictly as JavaScript reads it."""
     try:
         payload = json.loads(payload_bytes.decode('utf-8'), parse_constant=_refuse_constant)
     except ValueError as error:  # Also a BOM, invalid UTF-8, NaN or Infinity.
         raise InvalidState('malformed') from error
+    if not isinstance(payload, dict):
+        raise InvalidState('malformed')
+    return payload
+
+
+def _is_json_number(value):
+    # JSON has one number type; a bool is not one of them (Python would count True as 1).
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_state_fields(payload):
+    """Return the version-2 payload with int `v` and `iat`, or raise `malformed`."""
     if not (
-        isinstance(payload, dict)
-        and isinstance(payload.get('redirect_to'), str)
+        isinstance(payload.get('redirect_to'), str)
         and isinstance(payload.get('nonce'), str)
         and _NONCE_RE.fullmatch(payload['nonce'])
         and isinstance(payload.get('customer', ''), str)
+        and _has_one_binding(payload)
     ):
         raise InvalidState('malformed')
     iat = payload.get('iat')
-    # JSON has one number type: 1767225480.0 is the integer JavaScript sees; a bool is not a number.
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)) \
-            or not abs(iat) <= _MAX_SAFE_INTEGER or iat != int(iat):
+    # 1767225480.0 is the integer JavaScript sees.
+    if not _is_json_number(iat) or not abs(iat) <= _MAX_SAFE_INTEGER or iat != int(iat):
         raise InvalidState('malformed')
-    return dict(payload, iat=int(iat))
+    return dict(payload, v=const.STATE_VERSION, iat=int(iat))
+
+
+def _has_one_binding(payload):
+    if ('merchant_id' in payload) == ('sub' in payload):
+        return False
+    key, pattern = ('merchant_id', MERCHANT_ID_RE) if 'merchant_id' in payload else ('sub', _SUBJECT_RE)
+    return isinstance(payload[key], str) and bool(pattern.fullmatch(payload[key]))
 
 
 def _refuse_constant(name):

@@ -1,10 +1,9 @@
-import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from odoo import http
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
 from odoo.addons.payment import utils as payment_utils
@@ -14,8 +13,6 @@ from .. import const, utils
 from ..models.payment_provider import CloverAPIError, CloverConnectionIncomplete
 
 _logger = get_payment_logger(__name__, const.OAUTH_SENSITIVE_KEYS)  # The callback carries `code`.
-
-_MERCHANT_ID_RE = re.compile(r'[A-Za-z0-9]{1,32}')
 
 
 class CloverController(http.Controller):
@@ -58,24 +55,24 @@ class CloverController(http.Controller):
         Reached from Clover's authorize page, directly or through the dispatcher. Every refusal
         stores nothing and says why on a page; Clover's own errors never show as a traceback.
         """
-        if not request.env.user.has_group('fusion_clover.group_fusion_clover_admin'):
-            return self._clover_result_page(
-                403, request.env._("Only a Clover administrator can connect Odoo to Clover.")
-            )
-        provider_sudo = request.env['payment.provider'].sudo().search([
+        try:
+            request.env['payment.provider']._clover_check_admin()
+        except AccessError as error:
+            return self._clover_result_page(403, error.args[0])
+        providers_sudo = request.env['payment.provider'].sudo().search([
             ('code', '=', 'clover'),
-            *request.env['payment.provider']._check_company_domain(request.env.company),
-        ], limit=1)
-        if not provider_sudo:
+            *request.env['payment.provider']._check_company_domain(request.env.user.company_ids),
+        ])
+        if not providers_sudo:
             return self._clover_result_page(
                 404, request.env._("There is no Clover provider in this company.")
             )
-        if not (state and code and merchant_id and _MERCHANT_ID_RE.fullmatch(merchant_id)):
+        if not (state and code and merchant_id and utils.MERCHANT_ID_RE.fullmatch(merchant_id)):
             return self._clover_result_page(
                 400, request.env._("Clover's answer is incomplete: state, code and merchant are required.")
             )
 
-        refusal = self._clover_check_state(state, provider_sudo)
+        provider_sudo, refusal = self._clover_check_state(state, merchant_id, providers_sudo)
         if refusal:
             return self._clover_result_page(403, refusal)
         known_merchant = provider_sudo.clover_merchant_id
@@ -97,27 +94,70 @@ class CloverController(http.Controller):
             "Connected to Clover. Merchant: %s", provider_sudo.clover_merchant_name or merchant_id,
         ), provider=provider_sudo)
 
-    def _clover_check_state(self, state, provider_sudo):
-        """Return why `state` must be refused, or None. A valid state is consumed."""
+    def _clover_check_state(self, state, merchant_id, providers_sudo):
+        """Verify `state` for a callback naming `merchant_id`; consume it if valid.
+
+        :return: The provider the state is for and None, or None and why the state is refused.
+        :rtype: tuple
+        """
         secret = request.env['ir.config_parameter'].sudo().get_param(const.DISPATCHER_SECRET_PARAM)
         if not secret:
-            return request.env._("No state secret is configured: start again from Connect to Clover.")
+            return None, request.env._("No state secret is configured: start again from Connect to Clover.")
         try:
             payload = utils.verify_state(state, secret, int(time.time()))
         except utils.InvalidState as error:
             _logger.warning("Refused a Clover OAuth state: %s.", error.reason)
-            return request.env._(
+            if error.reason == 'outdated':
+                return None, request.env._(
+                    "This sign-in link was made by an older version; start again from Connect to Clover."
+                )
+            return None, request.env._(
                 "The sign-in link is invalid or has expired (%s). Start again from Connect to Clover.",
                 error.reason,
             )
+        provider_sudo, refusal = self._clover_bound_provider(payload, merchant_id, providers_sudo)
+        if refusal:
+            return None, refusal
         if not self._clover_is_own_callback(payload['redirect_to'], provider_sudo):
             _logger.warning("Refused a Clover OAuth state meant for another Odoo.")
-            return request.env._("This sign-in link was issued for another Odoo.")
+            return None, request.env._("This sign-in link was issued for another Odoo.")
         issued_at = datetime.fromtimestamp(payload['iat'], tz=UTC).replace(tzinfo=None)
         if not request.env['clover.oauth.nonce'].sudo()._consume(payload['nonce'], issued_at):
             _logger.warning("Refused a replayed Clover OAuth state.")
-            return request.env._("This sign-in link was already used. Start again from Connect to Clover.")
-        return None
+            return None, request.env._(
+                "This sign-in link was already used. Start again from Connect to Clover."
+            )
+        return provider_sudo, None
+
+    @staticmethod
+    def _clover_bound_provider(payload, merchant_id, providers_sudo):
+        """Return the provider a verified state binds to and None, or None and why it binds to none.
+
+        A Connect state (`sub`) completes only for the admin who clicked Connect, on that provider.
+        A launch state from the dispatcher (`merchant_id`) completes only for that merchant, on
+        the provider already connected to it, else the current company's.
+        """
+        if 'sub' in payload:
+            provider_sudo = next(
+                (p for p in providers_sudo if p._clover_is_state_subject(payload)), None,
+            )
+            if not provider_sudo:
+                _logger.warning("Refused a Clover OAuth state issued to another user or provider.")
+                return None, request.env._(
+                    "This sign-in link was started by another user or for another Clover provider."
+                    " Start again from Connect to Clover."
+                )
+            return provider_sudo, None
+        if payload['merchant_id'] != merchant_id:
+            _logger.warning("Refused a Clover launch state issued for another merchant.")
+            return None, request.env._(
+                "This sign-in link was issued for another Clover merchant. Open the app again from Clover."
+            )
+        provider_sudo = providers_sudo.filtered(lambda p: p.clover_merchant_id == merchant_id)[:1] \
+            or providers_sudo.filtered(lambda p: not p.company_id or p.company_id == request.env.company)[:1]
+        if not provider_sudo:
+            return None, request.env._("There is no Clover provider in this company.")
+        return provider_sudo, None
 
     @staticmethod
     def _clover_is_own_callback(redirect_to, provider_sudo):

@@ -1,5 +1,4 @@
 import json
-import time
 from urllib.parse import urlencode
 
 from odoo import api, fields, models
@@ -228,7 +227,7 @@ class PaymentProvider(models.Model):
         if not self.clover_app_id:
             raise UserError(self.env._("Set the Clover App ID before connecting."))
         callback_url = self._clover_get_callback_url()
-        payload = utils.new_state_payload(callback_url, time.time())
+        payload = self._clover_connect_state_payload(callback_url)
         state = utils.sign_state(payload, self._clover_get_dispatcher_secret())
         dispatcher_url = self.env['ir.config_parameter'].sudo().get_param(
             const.DISPATCHER_URL_PARAM

@@ -16,6 +16,8 @@ _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
 # `external_reference_id`: at most 12 letters, digits or spaces (clover-api.md §2.3).
 EXTERNAL_REFERENCE_LENGTH = 12
 METADATA_REFERENCE_LENGTH = 400  # Clover caps the whole metadata object at 500 characters.
+# Clover's card brand -> the code of Odoo's payment method for it.
+BRAND_PAYMENT_METHOD_CODES = {brand: code for code, brand in const.PAYMENT_METHODS_MAPPING.items()}
 
 
 class PaymentTransaction(models.Model):
@@ -29,8 +31,7 @@ class PaymentTransaction(models.Model):
     # online charges leave it empty.
     clover_entry_type = fields.Char(string="Card Entry", readonly=True, copy=False)
     clover_terminal_id = fields.Many2one(
-        string="Clover Terminal", comodel_name='clover.terminal', readonly=True, copy=False,
-        index='btree_not_null',
+        comodel_name='clover.terminal', readonly=True, copy=False, index='btree_not_null',
     )
     # REST Pay Display's reconciliation key, saved before the payment is sent (≤ 32 characters).
     clover_external_payment_id = fields.Char(
@@ -195,15 +196,15 @@ class PaymentTransaction(models.Model):
     def _clover_lock(self):
         """Lock this transaction's row until the end of the database transaction.
 
-        A concurrent request that changed the row first makes this one fail to serialize: Odoo
-        then runs the request again, which finds the transaction as the first one left it. That
-        is expected, so not logged as an error.
+        A concurrent request that changed the row first makes this one fail to serialize (Odoo's
+        transactions are repeatable reads): Odoo then runs the request again, which finds the
+        transaction as the first one left it. That is expected, so not logged as an error. Once
+        the lock is had, the row is as this transaction read it: nothing to read again.
         """
         self.env.cr.execute(
             "SELECT 1 FROM payment_transaction WHERE id = %s FOR NO KEY UPDATE", [self.id],
             log_exceptions=False,
         )
-        self.invalidate_recordset()
 
     def _clover_check_chargeable(self):
         """Refuse, before calling Clover, a charge Clover cannot make or that would overpay.
@@ -390,16 +391,21 @@ class PaymentTransaction(models.Model):
 
     def _clover_card_values(self, card):
         """Return the values recording the card Clover charged: brand, last 4 digits and the
-        matching payment method."""
+        matching payment method.
+
+        The brand's payment method is the payment module's own record, found by its XML id
+        (cached by Odoo) rather than searched for: this runs on every payment.
+        """
         if not card:
             return {}
-        payment_method = self.env['payment.method']._get_from_code(
-            card.get('brand'), mapping=const.PAYMENT_METHODS_MAPPING,
+        code = BRAND_PAYMENT_METHOD_CODES.get(card.get('brand'))
+        payment_method_id = code and self.env['ir.model.data']._xmlid_to_res_id(
+            f'payment.payment_method_{code}', raise_if_not_found=False,
         )
         return {
             'clover_card_brand': card.get('brand'),
             'clover_card_last4': card.get('last4'),
-            'payment_method_id': (payment_method or self.payment_method_id).id,
+            'payment_method_id': payment_method_id or self.payment_method_id.id,
         }
 
     def _extract_token_values(self, payment_data):

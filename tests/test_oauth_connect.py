@@ -27,11 +27,25 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
             login='clover_clerk', password='clover_clerk',
             groups='base.group_user,fusion_clover.group_fusion_clover_user',
         )
+        self.admin = self.env.ref('base.user_admin')
 
-    def _state(self, redirect_to=None, iat=None, secret=None):
+    def _state(self, redirect_to=None, iat=None, secret=None, user=None, provider=None, merchant_id=None):
+        """A signed state as Connect makes it for `user` on `provider` (the admin, this provider),
+        or as the dispatcher's launch makes it for `merchant_id`."""
+        nonce = utils.new_state_nonce()
+        if merchant_id:
+            binding = {'merchant_id': merchant_id}
+        else:
+            issuer = (provider or self.provider).with_user(user or self.admin)
+            binding = {'sub': issuer._clover_state_subject(nonce)}
         issued_at = time.time() if iat is None else iat
-        payload = utils.new_state_payload(redirect_to or self.callback_url, issued_at)
+        payload = utils.new_state_payload(redirect_to or self.callback_url, issued_at, nonce=nonce, **binding)
         return utils.sign_state(payload, secret or self.secret)
+
+    def _connect_state(self, user):
+        """The state of the authorize URL that Connect gives `user`."""
+        url = self.provider.with_user(user).action_clover_oauth_connect()['url']
+        return parse_qs(urlsplit(url).query)['state'][0]
 
     def _code(self, legacy=False):
         return self._emulator('POST', 'oauth/codes', {
@@ -60,7 +74,7 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
     # === The flow === #
 
     def test_connect_builds_the_authorize_url(self):
-        action = self.provider.action_clover_oauth_connect()
+        action = self.provider.with_user(self.admin).action_clover_oauth_connect()
         self.assertEqual(action['type'], 'ir.actions.act_url')
         url = urlsplit(action['url'])
         self.assertEqual(f'{url.scheme}://{url.netloc}{url.path}', f'{self.emulator_url}/oauth/v2/authorize')
@@ -69,11 +83,31 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
         self.assertEqual(query['redirect_uri'], [self.callback_url])
         payload = utils.verify_state(query['state'][0], self.secret, int(time.time()))
         self.assertEqual(payload['redirect_to'], self.callback_url)
+        # Version 2, bound to the admin and the provider by an opaque `sub`, and to nothing else.
+        self.assertEqual(set(payload), {'v', 'redirect_to', 'nonce', 'iat', 'sub'})
+        self.assertEqual(payload['v'], 2)
+        as_admin = self.provider.with_user(self.admin)
+        self.assertEqual(payload['sub'], as_admin._clover_state_subject(payload['nonce']))
+        self.assertNotEqual(payload['sub'], as_admin._clover_state_subject(utils.new_state_nonce()))
+        as_clerk = self.provider.with_user(self.clerk)
+        self.assertNotEqual(payload['sub'], as_clerk._clover_state_subject(payload['nonce']))
+
+    def test_subject_is_keyed_by_this_database_only(self):
+        """`sub` is not made from the secret shared with the dispatcher: holding that secret (as
+        the dispatcher and every other customer Odoo do) is not enough to forge one."""
+        as_admin = self.provider.with_user(self.admin)
+        nonce = utils.new_state_nonce()
+        before = as_admin._clover_state_subject(nonce)
+        self.env['ir.config_parameter'].set_param(const.DISPATCHER_SECRET_PARAM, 'another-dispatcher-secret')
+        self.assertEqual(as_admin._clover_state_subject(nonce), before)
+        self.env['ir.config_parameter'].set_param('database.secret', 'another-database-secret')
+        self.assertNotEqual(as_admin._clover_state_subject(nonce), before)
 
     def test_connect_goes_through_the_dispatcher_when_configured(self):
         dispatcher = 'https://dispatch.example.com/clover/callback'
         self.env['ir.config_parameter'].set_param(const.DISPATCHER_URL_PARAM, dispatcher)
-        query = parse_qs(urlsplit(self.provider.action_clover_oauth_connect()['url']).query)
+        action = self.provider.with_user(self.admin).action_clover_oauth_connect()
+        query = parse_qs(urlsplit(action['url']).query)
         self.assertEqual(query['redirect_uri'], [dispatcher])
         # The state still names this Odoo: the dispatcher forwards there.
         payload = utils.verify_state(query['state'][0], self.secret, int(time.time()))
@@ -81,7 +115,7 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
 
     def test_full_connect_flow_through_the_authorize_page(self):
         self._emulator('POST', 'config', {'auto_approve': True})
-        authorize_url = self.provider.action_clover_oauth_connect()['url']
+        authorize_url = self.provider.with_user(self.admin).action_clover_oauth_connect()['url']
         answer = requests.get(authorize_url, allow_redirects=False, timeout=10)
         self.assertEqual(answer.status_code, 302)
         location = urlsplit(answer.headers['Location'])
@@ -107,6 +141,27 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
         self.assertFalse(self.provider.clover_oauth_refresh_token)
         self.assertFalse(self.provider.clover_oauth_token_expiry)  # Legacy tokens never expire.
         self.assertEqual(self.provider.clover_pakms_key, self.identities['pakms_key'])
+
+    def test_launch_state_connects_its_merchant(self):
+        """The dispatcher's /clover/launch state, bound to the merchant Clover launched the app for."""
+        state = self._state(merchant_id=self.identities['merchant_id'])
+        response = self._callback(state=state, code=self._code())
+        self.assertEqual(response.status_code, 200, response.text[:500])
+        self.provider.invalidate_recordset()
+        self.assertEqual(self.provider.clover_merchant_id, self.identities['merchant_id'])
+        self.assertTrue(self.provider.clover_oauth_access_token)
+        self.assertEqual(self._counters()['token_exchanges'], 1)
+
+    def test_connect_state_connects_the_provider_it_was_made_on(self):
+        other = self.provider.copy({'name': 'Clover (second shop)'})
+        other.write(self._provider_values())
+        other.clover_merchant_id = False
+        response = self._callback(state=self._state(provider=other), code=self._code())
+        self.assertEqual(response.status_code, 200, response.text[:500])
+        (other | self.provider).invalidate_recordset()
+        self.assertEqual(other.clover_merchant_id, self.identities['merchant_id'])
+        self.assertTrue(other.clover_oauth_access_token)
+        self.assertFalse(self.provider.clover_oauth_access_token)
 
     def test_test_connection_names_the_merchant(self):
         self.provider.write({**self._issue_tokens(), 'clover_merchant_id': self.identities['merchant_id']})
@@ -189,6 +244,51 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
         for garbled in ('garbage', 'a.b.c', '!!!.???', self._state() + 'x'):
             with self.subTest(state=garbled):
                 self._assert_refused(self._callback(state=garbled, code=self._code()), 403)
+
+    @mute_logger(CONTROLLER_LOGGER)
+    def test_admin_opening_an_attackers_code_and_state_connects_nothing(self):
+        """The login CSRF of issue 15: the attacker, an admin too (or anyone who obtained one of
+        this Odoo's states), clicks Connect, authorizes their own merchant, and has the victim admin
+        open the callback link with their code and state. It must connect nothing."""
+        attacker = self._create_new_internal_user(
+            login='clover_attacker', password='clover_attacker',
+            groups='base.group_user,fusion_clover.group_fusion_clover_admin',
+        )
+        response = self._callback(state=self._connect_state(attacker), code=self._code())
+        self._assert_refused(response, 403)
+        self.assertIn('started by another user', response.text)
+        self.provider.invalidate_recordset()
+        self.assertFalse(self.provider.clover_merchant_id)
+
+    @mute_logger(CONTROLLER_LOGGER)
+    def test_state_made_for_a_provider_out_of_reach_refused(self):
+        """A `sub` for another provider (here one in a company this admin does not belong to) binds
+        to no provider the callback may connect."""
+        elsewhere = self.env['res.company'].create({'name': 'Other clinic'})
+        other = self.provider.copy({'name': 'Clover (other company)', 'company_id': elsewhere.id})
+        response = self._callback(state=self._state(provider=other), code=self._code())
+        self._assert_refused(response, 403)
+        self.assertIn('for another Clover provider', response.text)
+        other.invalidate_recordset()
+        self.assertFalse(other.clover_oauth_access_token)
+
+    @mute_logger(CONTROLLER_LOGGER)
+    def test_launch_state_for_another_merchant_refused(self):
+        state = self._state(merchant_id='OTHERMERCHANT1')
+        response = self._callback(state=state, code=self._code())
+        self._assert_refused(response, 403)
+        self.assertIn('another Clover merchant', response.text)
+
+    @mute_logger(CONTROLLER_LOGGER)
+    def test_outdated_state_refused_with_a_clear_page(self):
+        old_payload = {
+            'redirect_to': self.callback_url, 'nonce': utils.new_state_nonce(), 'iat': int(time.time()),
+        }
+        for payload in (old_payload, {**old_payload, 'v': 1, 'sub': 'x' * 43}):
+            with self.subTest(payload=payload):
+                response = self._callback(state=utils.sign_state(payload, self.secret), code=self._code())
+                self._assert_refused(response, 403)
+                self.assertIn('made by an older version; start again from Connect to Clover', response.text)
 
     @mute_logger(CONTROLLER_LOGGER)
     def test_other_merchant_refused(self):

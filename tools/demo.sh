@@ -62,7 +62,7 @@ cat <<MSG
   Clover provider: Invoicing > Configuration > Payment Providers > Clover (test mode, emulator)
   Clover emulator: $EMULATOR_URL  (authorize page: $EMULATOR_URL/oauth/v2/authorize)
 
-  What to try (logged in as admin):
+  What to try (log in as admin where Odoo asks):
 $(cat "$TRY_FILE")
 
   Press Ctrl-C to stop.

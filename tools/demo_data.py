@@ -85,7 +85,7 @@ def try_connection(provider):
 def try_portal_payment(invoice):
     try_this(
         f"Pay the demo invoice {invoice.name} ({invoice.amount_total:.2f} {invoice.currency_id.name}) "
-        "by card in the portal: Pay now > Clover",
+        "by card in the portal: Pay Now, then Clover",
         invoice.get_portal_url(),
         "card 4242 4242 4242 4242, any future expiry, any CVV, ZIP 97201; "
         "4264 2815 1111 7771 is declined",
@@ -108,10 +108,11 @@ def try_receipt():
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
-env.cr.commit()
 try_connection(provider)
 try_portal_payment(invoice)
 try_receipt()
+# Each feature's call goes above this line: Odoo's shell rolls back what is not committed here.
+env.cr.commit()
 provider.invalidate_recordset()
 print(f"Demo ready: invoice {invoice.name} of {invoice.amount_total} {invoice.currency_id.name} "
       f"for {customer.name}; Clover provider {provider.id} connected to {provider.clover_merchant_name}.")

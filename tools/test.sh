@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: every suite of the project, then one line "N passed, N failed".
 #   Linters (ruff, pylint-odoo), the emulator's pytest suite, the operators' CLI path (install,
-#   upgrade, uninstall), the dispatcher's Worker suite, and Odoo's test runner on /fusion_clover
-#   in a throwaway database. Exit status is non-zero when anything failed.
+#   upgrade, uninstall; getting Odoo 19; the benchmark table's verdicts), the dispatcher's Worker
+#   suite, and Odoo's test runner on /fusion_clover in a throwaway database. Exit status is
+#   non-zero when anything failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 prepare_all
 

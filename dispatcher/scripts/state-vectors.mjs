@@ -7,6 +7,7 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
+const VERSION = 2;
 const OUT = fileURLToPath(new URL("../../tests/data/signed_state_vectors.json", import.meta.url));
 const SECRET = "fusion-clover-test-vectors-secret-not-for-production";
 const OTHER_SECRET = "some-other-dispatcher-secret-of-another-integrator";
@@ -23,8 +24,10 @@ const hmac = (text, secret = SECRET) => createHmac("sha256", secret).update(text
 const seal = (payloadText, secret) => `${payloadText}.${b64u(hmac(payloadText, secret))}`;
 const json = (value) => Buffer.from(JSON.stringify(value), "utf8");
 
-// A fixed nonce per vector, so regenerating gives the same file.
+// A fixed nonce and subject per vector, so regenerating gives the same file. A real `sub` is an HMAC only
+// the issuing Odoo can recompute; verifiers only check its form (43 base64url characters).
 const nonceFor = (name) => createHash("sha256").update(name).digest("hex").slice(0, 32);
+const subFor = (name) => b64u(createHash("sha256").update(`sub:${name}`).digest());
 
 // Same bits, different text: raise the unused low bits of the last base64url character.
 const nonCanonical = (text) => text.slice(0, -1) + B64U[B64U.indexOf(text.at(-1)) + 1];
@@ -48,6 +51,12 @@ const signature = (makeSignature) => (claims) => {
 };
 const iatWritten = (iatText) => rawPayload(({ iat, ...rest }) =>
   Buffer.from(`${JSON.stringify(rest).slice(0, -1)},"iat":${iatText}}`));
+const versionWritten = (versionText) => rawPayload(({ v, ...rest }) =>
+  Buffer.from(`{"v":${versionText},${JSON.stringify(rest).slice(1)}`));
+// A launch state from the dispatcher: bound to a merchant instead of an Odoo admin.
+const launch = (merchantId, changes = {}) => claimsWith({ sub: undefined, merchant_id: merchantId, ...changes });
+// The format before version 2: no `v`, no binding.
+const versionOne = (changes = {}) => ({ v, sub, ...claims }) => signed({ ...claims, ...changes });
 const impossibleLength = (text) => text + "A".repeat((5 - (text.length % 4)) % 4);
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 // Three "~" (0x7e) encode to a base64url "-" whatever their alignment: a label that needs the url alphabet.
@@ -65,6 +74,24 @@ const CASES = [
   ["valid with explicit port", null, redirectTo(`https://odoo-b.example.com:8443${CALLBACK}`)],
   ["valid with unknown extra fields", null, claimsWith({ version: 2, scope: ["a"] })],
   ["valid with iat written as integral float", null, iatWritten(`${NOW - 120}.0`)],
+  ["valid launch state bound to a merchant", null, launch("MA1")],
+  ["valid launch state with a 32-character merchant id", null, launch("M".repeat(31) + "9")],
+  ["valid with v written as 2.0", null, versionWritten("2.0")],
+  ["outdated: version 1 format (no v, no binding)", "outdated", versionOne()],
+  ["outdated: version 1 launch state (merchant, no v)", "outdated", versionOne({ merchant_id: "MA1" })],
+  ["outdated: v 1", "outdated", claimsWith({ v: 1 })],
+  ["outdated: v 3", "outdated", claimsWith({ v: 3 })],
+  ["outdated: v as string", "outdated", claimsWith({ v: "2" })],
+  ["outdated: v true", "outdated", claimsWith({ v: true })],
+  ["outdated: v null", "outdated", claimsWith({ v: null })],
+  ["order: signature wins over outdated", "signature", (claims) => {
+    const { v, sub, ...old } = claims;
+    return signed(old, OTHER_SECRET);
+  }],
+  ["order: outdated wins over a bad nonce", "outdated", versionOne({ nonce: "not-a-nonce" })],
+  ["order: outdated wins over expired and host", "outdated",
+    versionOne({ iat: NOW - MAX_AGE - 1, redirect_to: "https://evil.net/" })],
+  ["order: malformed binding wins over expired", "malformed", launch("MA-1", { iat: NOW - MAX_AGE - 1 })],
   ["forged signature (one bit flipped)", "signature", signature((text) => {
     const mac = hmac(text);
     mac[0] ^= 1;
@@ -119,16 +146,30 @@ const CASES = [
   ["malformed: iat as string", "malformed", claimsWith({ iat: String(NOW) })],
   ["malformed: iat boolean", "malformed", claimsWith({ iat: true })],
   ["malformed: iat beyond 2^53", "malformed", iatWritten("9007199254740993")],
+  ["malformed: both merchant_id and sub", "malformed", claimsWith({ merchant_id: "MA1" })],
+  ["malformed: neither merchant_id nor sub", "malformed", claimsWith({ sub: undefined })],
+  ["malformed: merchant_id with a dash", "malformed", launch("MA-1")],
+  ["malformed: merchant_id empty", "malformed", launch("")],
+  ["malformed: merchant_id of 33 characters", "malformed", launch("M".repeat(33))],
+  ["malformed: merchant_id non-ASCII", "malformed", launch("MÅ1")],
+  ["malformed: merchant_id with trailing newline", "malformed", launch("MA1\n")],
+  ["malformed: merchant_id a number", "malformed", launch(12345)],
+  ["malformed: merchant_id null", "malformed", launch(null)],
+  ["malformed: sub too short", "malformed", (claims) => signed({ ...claims, sub: claims.sub.slice(1) })],
+  ["malformed: sub too long", "malformed", (claims) => signed({ ...claims, sub: `${claims.sub}A` })],
+  ["malformed: sub in standard base64", "malformed", (claims) => signed({ ...claims, sub: `${claims.sub.slice(0, 42)}+` })],
+  ["malformed: sub not a string", "malformed", claimsWith({ sub: 7 })],
 ];
 
 // A valid vector carries the payload a verifier must return; an invalid one carries null.
 function buildVector([name, reason, build]) {
-  const state = build({ redirect_to: ODOO_A, nonce: nonceFor(name), iat: NOW - 120 });
+  const state = build({ v: VERSION, redirect_to: ODOO_A, nonce: nonceFor(name), iat: NOW - 120, sub: subFor(name) });
   const payload = reason === null ? JSON.parse(Buffer.from(state.split(".")[0], "base64url").toString("utf8")) : null;
   return { name, state, valid: reason === null, reason, payload };
 }
 
 const document = {
+  version: VERSION,
   secret: SECRET,
   now: NOW,
   max_age: MAX_AGE,

@@ -2,9 +2,11 @@
 // turns into a ConfigError that every request answers with a 500, instead of an exception at startup that
 // would make the Worker crash-loop.
 import { isObject } from "./json";
-import { importStateKey, redirectProblem } from "./state";
+import { importStateKey, MERCHANT_ID, redirectProblem } from "./state";
 
 export const ODOO_CALLBACK_PATH = "/payment/clover/oauth/callback";
+/** The dispatcher's own OAuth callback, under DISPATCHER_PUBLIC_URL: Clover's `redirect_uri`. */
+export const CALLBACK_PATH = "/clover/callback";
 const MIN_SECRET_LENGTH = 32;
 const DEFAULT_FORWARD_TIMEOUT_MS = 5000;
 const FORWARD_TIMEOUT_RANGE_MS = [100, 60000] as const;
@@ -17,6 +19,7 @@ export interface Env {
   MERCHANT_ODOO_BASE_JSON?: string;
   CLOVER_APP_ID?: string;
   CLOVER_AUTHORIZE_URL?: string;
+  DISPATCHER_PUBLIC_URL?: string;
   FORWARD_TIMEOUT_MS?: string;
 }
 
@@ -31,6 +34,8 @@ export interface Config {
   odooCallbacks: ReadonlyMap<string, string>;
   appId: string;
   authorizeUrl: string;
+  /** the `redirect_uri` a launch sends to Clover: DISPATCHER_PUBLIC_URL + CALLBACK_PATH */
+  redirectUri: string;
   forwardTimeoutMs: number;
 }
 
@@ -73,6 +78,7 @@ async function parseConfig(env: Env): Promise<Config> {
     odooCallbacks: new Map([...odooBases].map(([merchantId, base]) => [merchantId, callbackUrl(base)])),
     appId: setting(env, "CLOVER_APP_ID"),
     authorizeUrl,
+    redirectUri: publicOrigin(setting(env, "DISPATCHER_PUBLIC_URL")) + CALLBACK_PATH,
     forwardTimeoutMs: forwardTimeout(env.FORWARD_TIMEOUT_MS),
   };
 }
@@ -101,6 +107,9 @@ function parseHosts(text: string): Set<string> {
 function parseUrlMap(env: Env, name: keyof Env, problemOf: (url: string) => string | null): Map<string, string> {
   const urls = new Map<string, string>();
   for (const [merchantId, url] of Object.entries(jsonSetting(env, name))) {
+    if (!MERCHANT_ID.test(merchantId)) {
+      throw new ConfigError(`${name} has a key that is not a Clover merchant id (1 to 32 letters and digits)`, JSON.stringify(merchantId));
+    }
     const problem = typeof url === "string" ? problemOf(url) : "is not a string";
     if (problem) throw new ConfigError(`${name} has an entry that ${problem}`, `merchant ${merchantId}`);
     urls.set(merchantId, url as string);
@@ -129,6 +138,23 @@ function callbackProblem(odooBase: string, allowedHosts: ReadonlySet<string>): s
   const problem = redirectProblem(callbackUrl(odooBase), allowedHosts);
   if (problem === "scheme") return "is not an https URL";
   return problem === "host" ? "names a host missing from ALLOWED_REDIRECT_HOSTS" : null;
+}
+
+// The Worker's public origin, from configuration rather than the request's Host header, which a client picks.
+// An origin only: the routes live at fixed paths.
+function publicOrigin(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // reported below
+  }
+  const isOrigin = url && ["http:", "https:"].includes(url.protocol) && !url.username && !url.password &&
+    url.pathname === "/" && !url.search && !url.hash && !text.includes("?") && !text.includes("#");
+  if (!url || !isOrigin) {
+    throw new ConfigError("DISPATCHER_PUBLIC_URL must be the Worker's public origin, like https://dispatcher.example.com");
+  }
+  return url.origin;
 }
 
 function isHttpUrl(text: string): boolean {

@@ -1,7 +1,7 @@
 // fusion_clover dispatcher: one Clover app, many Odoo instances (spec.md §6).
-import { ConfigError, loadConfig, type Config, type Env } from "./config";
+import { CALLBACK_PATH, ConfigError, loadConfig, type Config, type Env } from "./config";
 import { jsonResponse, textResponse } from "./http";
-import { CALLBACK_PATH, handleCallback, handleLaunch } from "./oauth";
+import { handleCallback, handleLaunch } from "./oauth";
 import { handleWebhook } from "./webhook";
 
 type Handler = (request: Request, url: URL, env: Env) => Promise<Response>;
@@ -38,13 +38,24 @@ const ROUTES = new Map<string, Handler>([
 export default {
   async fetch(request, env): Promise<Response> {
     const url = new URL(request.url);
-    const route = ROUTES.get(`${request.method} ${url.pathname}`);
-    if (!route) return textResponse(404, "not found");
-    try {
-      return await route(request, url, env);
-    } catch (error) {
-      console.error(`${request.method} ${url.pathname} failed:`, error);
-      return textResponse(500, "internal error");
-    }
+    // HEAD is GET without the body (RFC 9110 §9.3.2): monitors and link checkers use it.
+    const isHead = request.method === "HEAD";
+    const route = ROUTES.get(`${isHead ? "GET" : request.method} ${url.pathname}`);
+    const response = route ? await answer(route, request, url, env) : textResponse(404, "not found");
+    return isHead ? withoutBody(response) : response;
   },
 } satisfies ExportedHandler<Env>;
+
+async function answer(route: Handler, request: Request, url: URL, env: Env): Promise<Response> {
+  try {
+    return await route(request, url, env);
+  } catch (error) {
+    console.error(`${request.method} ${url.pathname} failed:`, error);
+    return textResponse(500, "internal error");
+  }
+}
+
+function withoutBody(response: Response): Response {
+  void response.body?.cancel();
+  return new Response(null, { status: response.status, headers: response.headers });
+}

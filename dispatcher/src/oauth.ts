@@ -2,9 +2,8 @@
 // callback sends the browser on to the Odoo named in a verified state.
 import type { Config } from "./config";
 import { htmlResponse, redirectResponse, textResponse } from "./http";
-import { signState, verifyState, type Verdict } from "./state";
+import { signState, STATE_VERSION, verifyState, type Verdict } from "./state";
 
-export const CALLBACK_PATH = "/clover/callback";
 const NONCE_BYTES = 16;
 
 export async function handleLaunch(url: URL, config: Config): Promise<Response> {
@@ -15,10 +14,14 @@ export async function handleLaunch(url: URL, config: Config): Promise<Response> 
     return htmlResponse(404, "Merchant not connected",
       `Clover merchant "${merchantId}" is not set up with this integrator yet. Please contact your Odoo provider.`);
   }
-  const state = await signState({ redirect_to: redirectTo, nonce: randomHex(NONCE_BYTES), iat: nowSeconds() }, config.stateKey);
+  // Bound to the merchant: Odoo completes it only for a callback naming that same merchant.
+  const state = await signState(
+    { v: STATE_VERSION, redirect_to: redirectTo, nonce: randomHex(NONCE_BYTES), iat: nowSeconds(), merchant_id: merchantId },
+    config.stateKey,
+  );
   const authorize = new URL(config.authorizeUrl);
   authorize.searchParams.set("client_id", config.appId);
-  authorize.searchParams.set("redirect_uri", url.origin + CALLBACK_PATH);
+  authorize.searchParams.set("redirect_uri", config.redirectUri);
   authorize.searchParams.set("state", state);
   return redirectResponse(authorize);
 }
@@ -26,9 +29,10 @@ export async function handleLaunch(url: URL, config: Config): Promise<Response> 
 // Clover's query goes on untouched, state included, so that Odoo verifies the state again itself.
 export async function handleCallback(url: URL, config: Config): Promise<Response> {
   const verdict = await verifyCallbackState(url.searchParams.getAll("state"), config);
-  if (!verdict.ok) {
-    console.warn(`callback: state rejected (${verdict.reason})`);
-    return textResponse(403, `state rejected: ${verdict.reason}`);
+  const reason = verdict.ok ? merchantProblem(verdict.payload.merchant_id, url.searchParams) : verdict.reason;
+  if (!verdict.ok || reason) {
+    console.warn(`callback: state rejected (${reason})`);
+    return textResponse(403, `state rejected: ${reason}`);
   }
   const target = new URL(verdict.payload.redirect_to);
   target.search = [target.search.slice(1), url.search.slice(1)].filter(Boolean).join("&");
@@ -39,6 +43,13 @@ export async function handleCallback(url: URL, config: Config): Promise<Response
 function verifyCallbackState(states: string[], config: Config): Promise<Verdict> | Verdict {
   if (states.length !== 1) return { ok: false, reason: "malformed" };
   return verifyState(states[0], config.stateKey, nowSeconds(), config.allowedHosts);
+}
+
+// Defence in depth (Odoo checks it too): a launch state only completes for the merchant it was issued to.
+function merchantProblem(stateMerchant: string | undefined, query: URLSearchParams): "merchant" | null {
+  if (stateMerchant === undefined) return null;
+  const merchants = query.getAll("merchant_id");
+  return merchants.length === 1 && merchants[0] === stateMerchant ? null : "merchant";
 }
 
 function nowSeconds(): number {

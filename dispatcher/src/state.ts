@@ -1,25 +1,39 @@
 // The signed state shared with Odoo (spec.md §2):
 //   b64u(payload JSON, UTF-8) + "." + b64u(HMAC-SHA256(secret, the first part's ASCII text)).
-// Checks run in a fixed order (shape, signature, payload, age, scheme, host) so both verifiers give the same
-// reason for the same state; tests/data/signed_state_vectors.json pins it.
+// Checks run in a fixed order (shape, signature, version, payload, age, scheme, host) so both verifiers give
+// the same reason for the same state; tests/data/signed_state_vectors.json pins it.
+//
+// Payload version 2 binds each state to whoever may complete it: exactly one of `merchant_id` (a state the
+// dispatcher's /clover/launch issued for that Clover merchant, which the callback's merchant_id must equal) or
+// `sub` (a state an Odoo issued when an admin clicked Connect: an HMAC only that Odoo can recompute, for that
+// admin and that provider). Older states carry neither and are refused as `outdated`.
 import { decodeBase64Url, encodeBase64Url } from "./base64url";
 import { parseJsonObject } from "./json";
 
 export const MAX_AGE_SECONDS = 3600;
 export const CLOCK_SKEW_SECONDS = 60;
 
-export type Reason = "malformed" | "signature" | "expired" | "future" | "scheme" | "host";
+export const STATE_VERSION = 2;
 
-export interface StatePayload {
+export type Reason = "malformed" | "signature" | "outdated" | "expired" | "future" | "scheme" | "host";
+
+interface BasePayload {
+  v: typeof STATE_VERSION;
   redirect_to: string;
   nonce: string;
   iat: number;
   customer?: string;
 }
 
+/** Exactly one binding: the launching merchant, or the Odoo admin's opaque subject. */
+export type StatePayload = BasePayload & ({ merchant_id: string; sub?: never } | { sub: string; merchant_id?: never });
+
 export type Verdict = { ok: true; payload: StatePayload } | { ok: false; reason: Reason };
 
 const NONCE = /^[0-9a-f]{32}$/;
+export const MERCHANT_ID = /^[A-Za-z0-9]{1,32}$/;
+// base64url of an HMAC-SHA256 (32 bytes, unpadded): what Odoo puts in `sub`. Only its form is checked here.
+const SUBJECT = /^[A-Za-z0-9_-]{43}$/;
 // Host names and an optional port only: anything a URL parser could read two ways (userinfo, "\", "%",
 // IDN, whitespace) is refused rather than normalised.
 const AUTHORITY = /^([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/;
@@ -55,7 +69,10 @@ export async function verifyState(
     return { ok: false, reason: "signature" };
   }
   const payload = parseJsonObject(payloadBytes);
-  if (!payload || !isStatePayload(payload)) return { ok: false, reason: "malformed" };
+  if (!payload) return { ok: false, reason: "malformed" };
+  // Before any other field: a state of an older format is refused as such, whatever else it holds.
+  if (payload.v !== STATE_VERSION) return { ok: false, reason: "outdated" };
+  if (!isStatePayload(payload)) return { ok: false, reason: "malformed" };
   const reason = ageProblem(payload.iat, nowSeconds) ?? redirectProblem(payload.redirect_to, allowedHosts);
   return reason ? { ok: false, reason } : { ok: true, payload };
 }
@@ -82,6 +99,17 @@ function isStatePayload(fields: Record<string, unknown>): fields is Record<strin
     typeof fields.nonce === "string" &&
     NONCE.test(fields.nonce) &&
     Number.isSafeInteger(fields.iat) &&
-    (!Object.hasOwn(fields, "customer") || typeof fields.customer === "string")
+    (!Object.hasOwn(fields, "customer") || typeof fields.customer === "string") &&
+    hasOneBinding(fields)
   );
+}
+
+function hasOneBinding(fields: Record<string, unknown>): boolean {
+  const hasMerchant = Object.hasOwn(fields, "merchant_id");
+  if (hasMerchant === Object.hasOwn(fields, "sub")) return false;
+  return hasMerchant ? matches(MERCHANT_ID, fields.merchant_id) : matches(SUBJECT, fields.sub);
+}
+
+function matches(pattern: RegExp, value: unknown): boolean {
+  return typeof value === "string" && pattern.test(value);
 }

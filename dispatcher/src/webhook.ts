@@ -8,21 +8,35 @@ export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
 const MAX_ODOO_ANSWER_BYTES = 64 * 1024;
 const FORWARDED_HEADERS = ["content-type", "x-clover-auth"];
 const LOGGED_UNKNOWN_IDS = 20;
+const LOGGED_LOST_EVENTS = 100;
+// Pauses between attempts after a connection-level failure; the last one repeats until the budget is spent.
+const RETRY_PAUSES_MS = [50, 100, 200, 400, 800, 1000];
 const BANNER = "=".repeat(72);
 
 type CloverEvent = Record<string, unknown>;
+
+/** One Odoo URL and the merchants of the webhook it stands for (empty for the verification body). */
+interface Route {
+  url: string;
+  merchantIds: string[];
+}
+
+type Attempt =
+  | { kind: "delivered" }
+  | { kind: "connection" | "timeout" | "status"; reason: string };
 
 export async function handleWebhook(request: Request, config: Config): Promise<Response> {
   const body = await readBounded(request, MAX_WEBHOOK_BYTES);
   if (!body) return textResponse(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
   const event = parseJsonObject(body, dropArrayElements);
   if (!event) return textResponse(400, "body is not a JSON object");
-  const urls = typeof event.verificationCode === "string"
+  const routes = typeof event.verificationCode === "string"
     ? announceVerification(event.verificationCode, config)
     : routeEvent(event, config);
   const headers = forwardedHeaders(request.headers);
-  await Promise.all(urls.map((url) => forward(url, body, headers, config.forwardTimeoutMs)));
-  // Every failed forward has logged itself; success is in the runtime's own request log, not repeated here.
+  const lost = new LostEvents(body);
+  await Promise.all(routes.map((route) => forward(route, body, headers, config.forwardTimeoutMs, lost)));
+  // Every lost forward has logged itself; success is in the runtime's own request log, not repeated here.
   // Always 200: one customer's outage must not look like the dispatcher failing to Clover (see README).
   return textResponse(200, "ok");
 }
@@ -70,7 +84,7 @@ function dropArrayElements(this: unknown, _key: string, value: unknown): unknown
 }
 
 // Clover shows the code once, and every Odoo must be able to log it too, so it goes to all of them.
-function announceVerification(code: string, config: Config): readonly string[] {
+function announceVerification(code: string, config: Config): Route[] {
   console.warn([
     BANNER,
     `CLOVER WEBHOOK VERIFICATION CODE: ${JSON.stringify(code)}`,
@@ -78,21 +92,22 @@ function announceVerification(code: string, config: Config): readonly string[] {
     `Forwarding it to all ${config.allWebhookUrls.length} routed Odoo URL(s).`,
     BANNER,
   ].join("\n"));
-  return config.allWebhookUrls;
+  return config.allWebhookUrls.map((url) => ({ url, merchantIds: [] }));
 }
 
 // Distinct Odoo URLs for the event's merchants: each Odoo gets one copy of a batch, however many of its
 // merchants it names.
-function routeEvent(event: CloverEvent, config: Config): string[] {
-  const urls = new Set<string>();
+function routeEvent(event: CloverEvent, config: Config): Route[] {
+  const routes = new Map<string, Route>();
   const unknown: string[] = [];
   for (const merchantId of merchantIds(event)) {
     const url = config.webhookUrls.get(merchantId);
-    if (url) urls.add(url);
-    else unknown.push(merchantId);
+    if (!url) unknown.push(merchantId);
+    else if (routes.has(url)) routes.get(url)?.merchantIds.push(merchantId);
+    else routes.set(url, { url, merchantIds: [merchantId] });
   }
   if (unknown.length) logUnknown(unknown);
-  return [...urls];
+  return [...routes.values()];
 }
 
 // The app firehose keys events by merchant (`merchants.<mId>`); other shapes carry `merchantId`.
@@ -118,21 +133,80 @@ function forwardedHeaders(incoming: Headers): Headers {
   return headers;
 }
 
-// Logs anything but a 2xx in time, and never throws: one Odoo's failure must not affect the others.
-async function forward(url: string, body: Uint8Array, headers: Headers, timeoutMs: number): Promise<void> {
+// Delivers to one Odoo within `budgetMs`, attempts included, and never throws: one Odoo's failure must not
+// affect the others. A connection-level failure (refused, reset, dropped before the answer) is retried, since
+// Odoo's handling of a webhook is idempotent and such failures are often momentary (a restart, a stale pooled
+// connection). An answer, even an error, and a timeout are final: the first says Odoo processed or refused the
+// request, the second has spent the budget. What is finally lost is logged for replay.
+async function forward(route: Route, body: Uint8Array, headers: Headers, budgetMs: number, lost: LostEvents): Promise<void> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempts = 1; ; attempts += 1) {
+    const outcome = await attempt(route.url, body, headers, deadline, budgetMs);
+    if (outcome.kind === "delivered") return;
+    const pause = RETRY_PAUSES_MS[Math.min(attempts, RETRY_PAUSES_MS.length) - 1];
+    if (outcome.kind !== "connection" || Date.now() + pause >= deadline) {
+      console.error(`webhook: forwarding to ${route.url} failed (${outcome.reason}) after ${attempts} attempt(s); lost ${lost.describe(route)}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+async function attempt(url: string, body: Uint8Array, headers: Headers, deadline: number, budgetMs: number): Promise<Attempt> {
+  let response: Response;
   try {
-    const response = await fetch(url, {
+    response = await fetch(url, {
       method: "POST",
       body,
       headers,
       redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
     });
-    // Reading the (small) answer to the end lets the runtime reuse the connection; cancelling closes it.
-    await readBounded(response, MAX_ODOO_ANSWER_BYTES);
-    if (!response.ok) console.error(`webhook: ${url} answered HTTP ${response.status}`);
   } catch (error) {
-    const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(error);
-    console.error(`webhook: forwarding to ${url} failed: ${reason}`);
+    return error instanceof Error && error.name === "TimeoutError"
+      ? { kind: "timeout", reason: `no answer within ${budgetMs} ms` }
+      : { kind: "connection", reason: String(error) };
   }
+  // Reading the (small) answer to the end lets the runtime reuse the connection; cancelling closes it. The
+  // status is already decided: an answer cut short after it does not undo a delivery.
+  await readBounded(response, MAX_ODOO_ANSWER_BYTES).catch(() => null);
+  return response.ok ? { kind: "delivered" } : { kind: "status", reason: `answered HTTP ${response.status}` };
+}
+
+// What a lost forward carried, for the log line an operator replays it from: the merchants routed to that
+// Odoo and their events' ids. The body is parsed again in full only when something is lost (routing drops
+// the event lists, see dropArrayElements), and at most once per webhook.
+class LostEvents {
+  private parsed: CloverEvent | null | undefined;
+
+  constructor(private readonly body: Uint8Array) {}
+
+  describe(route: Route): string {
+    if (!route.merchantIds.length) return JSON.stringify({ verification: true });
+    this.parsed ??= parseJsonObject(this.body);
+    const events: Record<string, unknown[]> = {};
+    let logged = 0;
+    let total = 0;
+    for (const merchantId of route.merchantIds) {
+      const ids = this.eventIds(merchantId);
+      total += ids.length;
+      events[merchantId] = ids.slice(0, Math.max(0, LOGGED_LOST_EVENTS - logged));
+      logged += events[merchantId].length;
+    }
+    return JSON.stringify(total > logged ? { events, more_events: total - logged } : { events });
+  }
+
+  // Only ids, types and times are copied: the rest of an unauthenticated body has no place in the log.
+  private eventIds(merchantId: string): unknown[] {
+    const event = this.parsed ?? {};
+    const batch = isObject(event.merchants) ? event.merchants[merchantId] : undefined;
+    const pick = (item: unknown, keys: string[]) =>
+      isObject(item) ? Object.fromEntries(keys.filter((key) => isScalar(item[key])).map((key) => [key, item[key]])) : {};
+    if (Array.isArray(batch)) return batch.map((item) => pick(item, ["objectId", "type", "ts"]));
+    return event.merchantId === merchantId ? [pick(event, ["id", "type"])] : [];
+  }
+}
+
+function isScalar(value: unknown): boolean {
+  return typeof value === "string" || typeof value === "number";
 }

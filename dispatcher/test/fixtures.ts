@@ -3,6 +3,8 @@ export const SECRET = "dispatcher-test-secret-0123456789abcdef";
 export const ALLOWED_HOSTS = "odoo-a.example.com, odoo-b.example.com";
 export const APP_ID = "TESTAPPID1234";
 export const AUTHORIZE_URL = "https://sandbox.dev.clover.com/oauth/v2/authorize";
+/** Not the origin the tests call the Worker at: the launch must use this, never the request's Host. */
+export const PUBLIC_URL = "https://dispatch.fusion-clover.example";
 export const ODOO_BASES = { MA1: "https://odoo-a.example.com", MB1: "https://odoo-b.example.com/" };
 
 /** Receiver paths, one per customer Odoo, for the default bindings. */
@@ -20,6 +22,7 @@ export function defaultBindings(receiverUrl: string): Record<string, string> {
     MERCHANT_ODOO_BASE_JSON: JSON.stringify(ODOO_BASES),
     CLOVER_APP_ID: APP_ID,
     CLOVER_AUTHORIZE_URL: AUTHORIZE_URL,
+    DISPATCHER_PUBLIC_URL: PUBLIC_URL,
   };
 }
 

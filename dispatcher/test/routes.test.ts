@@ -2,8 +2,8 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { importStateKey, verifyState } from "../src/state";
-import { ALLOWED_HOSTS, APP_ID, AUTHORIZE_URL, SECRET } from "./fixtures";
-import { call, envWith, ORIGIN } from "./helpers";
+import { ALLOWED_HOSTS, APP_ID, AUTHORIZE_URL, PUBLIC_URL, SECRET } from "./fixtures";
+import { call, envWith } from "./helpers";
 import type { Env } from "../src/config";
 
 afterEach(() => {
@@ -31,9 +31,33 @@ describe("GET /healthz and liveness", () => {
     ["PUT", "/clover/webhook"],
     ["POST", "/healthz"],
     ["GET", "/healthz/"],
+    ["HEAD", "/clover/unknown"],
   ])("answers %s %s with 404", async (method, path) => {
     const response = await call(path, { method });
     expect(response.status).toBe(404);
+  });
+});
+
+describe("HEAD on the GET routes", () => {
+  it.each(["/healthz", "/clover/webhook", "/clover/launch?merchant_id=MA1", "/clover/launch?merchant_id=NOPE", "/clover/callback?state=x.y"])(
+    "HEAD %s answers like GET, without a body",
+    async (path) => {
+      vi.spyOn(console, "warn").mockImplementation(() => {});
+      const [get, head] = [await call(path), await call(path, { method: "HEAD" })];
+      expect(head.status).toBe(get.status);
+      expect(head.headers.get("content-type")).toBe(get.headers.get("content-type"));
+      expect(head.headers.get("cache-control")).toBe("no-store");
+      expect(new URL(head.headers.get("location") ?? "x:").pathname).toBe(new URL(get.headers.get("location") ?? "x:").pathname);
+      expect(await head.text()).toBe("");
+      // A redirect has no body to begin with; every other answer has one that HEAD leaves out.
+      expect((await get.text()).length > 0).toBe(get.status !== 302);
+    },
+  );
+
+  it("answers HEAD with a 500 like GET when the configuration is broken", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const response = await call("/healthz", { method: "HEAD" }, envWith({ MERCHANT_ROUTING_JSON: "{oops" }));
+    expect([response.status, await response.text()]).toEqual([500, ""]);
   });
 });
 
@@ -47,13 +71,26 @@ describe("GET /clover/launch", () => {
     const location = new URL(response.headers.get("location") ?? "");
     expect(location.origin + location.pathname).toBe(AUTHORIZE_URL);
     expect(location.searchParams.get("client_id")).toBe(APP_ID);
-    expect(location.searchParams.get("redirect_uri")).toBe(`${ORIGIN}/clover/callback`);
+    expect(location.searchParams.get("redirect_uri")).toBe(`${PUBLIC_URL}/clover/callback`);
     const hosts = new Set(ALLOWED_HOSTS.split(", "));
     const verdict = await verifyState(stateOf(response), await importStateKey(SECRET), Date.now() / 1000, hosts);
     expect(verdict).toEqual({
       ok: true,
-      payload: { redirect_to: "https://odoo-b.example.com/payment/clover/oauth/callback", nonce: expect.stringMatching(/^[0-9a-f]{32}$/), iat: expect.any(Number) },
+      payload: {
+        v: 2, redirect_to: "https://odoo-b.example.com/payment/clover/oauth/callback", nonce: expect.stringMatching(/^[0-9a-f]{32}$/),
+        iat: expect.any(Number), merchant_id: "MB1",
+      },
     });
+  });
+
+  it("takes redirect_uri from DISPATCHER_PUBLIC_URL, never from the request's Host", async () => {
+    for (const host of ["evil.example", "dispatch.fusion-clover.example.evil.net"]) {
+      const response = await SELF.fetch(`https://${host}/clover/launch?merchant_id=MA1`, { headers: { host }, redirect: "manual" });
+      const location = new URL(response.headers.get("location") ?? "");
+      expect([host, location.searchParams.get("redirect_uri")]).toEqual([host, `${PUBLIC_URL}/clover/callback`]);
+    }
+    const trailing = await call("/clover/launch?merchant_id=MA1", {}, envWith({ DISPATCHER_PUBLIC_URL: "https://Dispatch.Example.com:8443/" }));
+    expect(new URL(trailing.headers.get("location") ?? "").searchParams.get("redirect_uri")).toBe("https://dispatch.example.com:8443/clover/callback");
   });
 
   it("issues a new nonce every time", async () => {
@@ -99,6 +136,14 @@ describe("configuration errors", () => {
     ["missing app id", { CLOVER_APP_ID: "" }, "CLOVER_APP_ID is not set"],
     ["bad authorize URL", { CLOVER_AUTHORIZE_URL: "sandbox.dev.clover.com" }, "CLOVER_AUTHORIZE_URL is not an http(s) URL"],
     ["bad timeout", { FORWARD_TIMEOUT_MS: "5s" }, "FORWARD_TIMEOUT_MS must be an integer from 100 to 60000"],
+    ["missing public URL", { DISPATCHER_PUBLIC_URL: undefined }, "DISPATCHER_PUBLIC_URL is not set"],
+    ...["dispatch.example.com", "ftp://dispatch.example.com", "https://dispatch.example.com/clover", "https://dispatch.example.com/?x=1",
+      "https://dispatch.example.com/#top", "https://user@dispatch.example.com", "https://dispatch.example.com?"].map((value): [string, Env, string] =>
+      [`public URL ${value}`, { DISPATCHER_PUBLIC_URL: value }, "DISPATCHER_PUBLIC_URL must be the Worker's public origin, like https://dispatcher.example.com"]),
+    ["routing key not a merchant id", { MERCHANT_ROUTING_JSON: '{"MA 1": "https://odoo-a.example.com/w"}' },
+      "MERCHANT_ROUTING_JSON has a key that is not a Clover merchant id (1 to 32 letters and digits)"],
+    ["launch key not a merchant id", { MERCHANT_ODOO_BASE_JSON: '{"": "https://odoo-a.example.com"}' },
+      "MERCHANT_ODOO_BASE_JSON has a key that is not a Clover merchant id (1 to 32 letters and digits)"],
   ];
 
   it.each(cases)("%s: every configured route answers 500 with the reason, and logs it", async (_, overrides, message) => {

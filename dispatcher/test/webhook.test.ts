@@ -1,7 +1,7 @@
 // POST /clover/webhook against a real HTTP receiver on 127.0.0.1 standing in for the customer Odoos.
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { MAX_WEBHOOK_BYTES } from "../src/webhook";
-import { call, received, routedEnv, sha256Hex } from "./helpers";
+import { call, received, RECEIVER, routedEnv, sha256Hex } from "./helpers";
 import type { Env } from "../src/config";
 
 const AUTH = "clover-static-auth-code-42";
@@ -91,7 +91,7 @@ describe("POST /clover/webhook when an Odoo misbehaves", () => {
   it("answers 200 and logs when an Odoo is down, still delivering to the others", async () => {
     const prefix = uniquePrefix();
     const error = vi.spyOn(console, "error");
-    const env = routedEnv(prefix, { MA1: "odoo-a" }, {});
+    const env = routedEnv(prefix, { MA1: "odoo-a" }, { FORWARD_TIMEOUT_MS: "400" });
     const routing = JSON.parse(env.MERCHANT_ROUTING_JSON ?? "{}");
     routing.MDOWN = inject("deadUrl") + "/payment/clover/webhook";
     const response = await post(firehose(["MA1", "MDOWN"]), { ...env, MERCHANT_ROUTING_JSON: JSON.stringify(routing) });
@@ -111,14 +111,15 @@ describe("POST /clover/webhook when an Odoo misbehaves", () => {
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(2000);
     expect((await received(prefix)).map((record) => record.path).sort()).toEqual([`/${prefix}/odoo-a`, `/${prefix}/slow/odoo-s`]);
-    expect(error).toHaveBeenCalledWith(expect.stringContaining("failed: no answer within 300 ms"));
+    expect(error).toHaveBeenCalledWith(expect.stringContaining("slow/odoo-s failed (no answer within 300 ms) after 1 attempt(s)"));
   });
 
   it("answers 200 and logs when an Odoo answers 503", async () => {
     const prefix = uniquePrefix();
     const error = vi.spyOn(console, "error");
     expect((await post(firehose(["MF1"]), routedEnv(prefix, { MF1: "fail/odoo-f" }))).status).toBe(200);
-    expect(error).toHaveBeenCalledWith(expect.stringContaining("fail/odoo-f answered HTTP 503"));
+    expect(error).toHaveBeenCalledWith(expect.stringContaining("fail/odoo-f failed (answered HTTP 503) after 1 attempt(s)"));
+    expect((await received(prefix)).length).toBe(1); // an answer is final: not retried
   });
 
   it("does not follow an Odoo's redirect (X-Clover-Auth stays with the configured URL)", async () => {
@@ -127,6 +128,88 @@ describe("POST /clover/webhook when an Odoo misbehaves", () => {
     expect((await post(firehose(["MR1"]), routedEnv(prefix, { MR1: "redirect/odoo-r" }))).status).toBe(200);
     expect((await received(prefix)).map((record) => record.path)).toEqual([`/${prefix}/redirect/odoo-r`]);
     expect(error).toHaveBeenCalledWith(expect.stringContaining("answered HTTP 302"));
+  });
+});
+
+describe("POST /clover/webhook retries connection-level failures within FORWARD_TIMEOUT_MS", () => {
+  const dropped = async (prefix: string): Promise<string[]> => (await fetch(`${RECEIVER}/_dropped?prefix=/${prefix}/`)).json();
+  const lateOdoo = async (afterMs: number) => (await fetch(`${RECEIVER}/_late?after=${afterMs}`, { method: "POST" })).text();
+  const lostLines = (spy: { mock: { calls: unknown[][] } }) =>
+    spy.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("lost"));
+
+  it("sends again when an Odoo drops the connection without answering, and delivers once", async () => {
+    const prefix = uniquePrefix();
+    const error = vi.spyOn(console, "error");
+    const body = firehose(["MD1"]);
+    expect((await post(body, routedEnv(prefix, { MD1: "drop-once/odoo-d" }))).status).toBe(200);
+    expect(await dropped(prefix)).toEqual([`/${prefix}/drop-once/odoo-d`]);
+    expect((await received(prefix)).map((record) => [record.path, record.sha256])).toEqual([
+      [`/${prefix}/drop-once/odoo-d`, await sha256Hex(body)],
+    ]);
+    expect(lostLines(error)).toEqual([]);
+  });
+
+  it("keeps trying a refused connection until the Odoo is back, within the budget", async () => {
+    const prefix = uniquePrefix();
+    const error = vi.spyOn(console, "error");
+    const late = await lateOdoo(400);
+    const env = routedEnv(prefix, {}, { FORWARD_TIMEOUT_MS: "4000", MERCHANT_ROUTING_JSON: JSON.stringify({ ML1: `${late}/${prefix}/odoo-l` }) });
+    const started = performance.now();
+    expect((await post(firehose(["ML1"]), env)).status).toBe(200);
+    const elapsed = performance.now() - started;
+    expect((await received(prefix)).map((record) => record.path)).toEqual([`/${prefix}/odoo-l`]);
+    expect(elapsed).toBeGreaterThanOrEqual(350);
+    expect(elapsed).toBeLessThan(3000);
+    expect(lostLines(error)).toEqual([]);
+  });
+
+  it("logs what is finally lost with the merchant and event ids, answers 200, and delivers to the others", async () => {
+    const prefix = uniquePrefix();
+    const error = vi.spyOn(console, "error");
+    const routing = { ...JSON.parse(routedEnv(prefix, { MA1: "odoo-a" }).MERCHANT_ROUTING_JSON ?? "{}"), MDOWN1: `${inject("deadUrl")}/w`, MDOWN2: `${inject("deadUrl")}/w` };
+    const body = JSON.stringify({
+      appId: "TESTAPPID1234",
+      merchants: {
+        MA1: [{ objectId: "P:OK1", type: "CREATE", ts: 1 }],
+        MDOWN1: [{ objectId: "P:LOST1", type: "CREATE", ts: 1767225600123, note: "not logged" }, { objectId: "P:LOST2", type: "UPDATE", ts: 2 }],
+        MDOWN2: [{ objectId: "O:LOST3", type: "DELETE", ts: 3 }],
+      },
+    });
+    const started = performance.now();
+    const response = await post(body, routedEnv(prefix, {}, { FORWARD_TIMEOUT_MS: "600", MERCHANT_ROUTING_JSON: JSON.stringify(routing) }));
+    const elapsed = performance.now() - started;
+    expect([response.status, await response.text()]).toEqual([200, "ok\n"]);
+    expect(elapsed).toBeLessThan(1500);
+    expect((await received(prefix)).map((record) => record.path)).toEqual([`/${prefix}/odoo-a`]);
+    const [line, ...others] = lostLines(error);
+    expect(others).toEqual([]);
+    const match = /^webhook: forwarding to (\S+) failed \((.+)\) after (\d+) attempt\(s\); lost (\{.*\})$/.exec(line);
+    expect(match?.[1]).toBe(`${inject("deadUrl")}/w`);
+    expect(Number(match?.[3])).toBeGreaterThanOrEqual(3);
+    expect(JSON.parse(match?.[4] ?? "null")).toEqual({
+      events: {
+        MDOWN1: [{ objectId: "P:LOST1", type: "CREATE", ts: 1767225600123 }, { objectId: "P:LOST2", type: "UPDATE", ts: 2 }],
+        MDOWN2: [{ objectId: "O:LOST3", type: "DELETE", ts: 3 }],
+      },
+    });
+  });
+
+  it("logs a lost top-level event by its id, and caps a long list", async () => {
+    const error = vi.spyOn(console, "error");
+    const dead = { FORWARD_TIMEOUT_MS: "100", MERCHANT_ROUTING_JSON: JSON.stringify({ MH1: `${inject("deadUrl")}/w` }) };
+    await post(JSON.stringify({ type: "PAYMENT", merchantId: "MH1", id: "pay-7", message: "Approved for 100" }), routedEnv("x", {}, dead));
+    const events = Array.from({ length: 250 }, (_, i) => ({ objectId: `P:${i}`, type: "CREATE", ts: i }));
+    await post(JSON.stringify({ merchants: { MH1: events } }), routedEnv("x", {}, dead));
+    const [single, capped] = lostLines(error).map((line) => JSON.parse(line.slice(line.indexOf("; lost ") + 7)));
+    expect(single).toEqual({ events: { MH1: [{ id: "pay-7", type: "PAYMENT" }] } });
+    expect([capped.events.MH1.length, capped.events.MH1[99], capped.more_events]).toEqual([100, events[99], 150]);
+  });
+
+  it("does not retry a timeout: the budget is spent", async () => {
+    const prefix = uniquePrefix();
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    expect((await post(firehose(["MS1"]), routedEnv(prefix, { MS1: "slow/odoo-s" }, { FORWARD_TIMEOUT_MS: "200" }))).status).toBe(200);
+    expect((await received(prefix)).length).toBe(1);
   });
 });
 
