@@ -9,7 +9,7 @@ from . import test_provider
 from . import test_receipt
 from . import test_receipt_terminal
 from . import test_state_vectors
-from . import test_terminal
-from . import test_terminal_payment
 from . import test_token_concurrency
 from . import test_utils
+from . import test_terminal
+from . import test_terminal_payment
