@@ -31,14 +31,15 @@ class PaymentTransaction(models.Model):
         sent rather than sending nothing."""
         for tx in self:
             tx._clover_check_receipt_sendable()
-        self._clover_send_receipt()
+        for tx in self:
+            tx._clover_email_receipt()
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
                 'type': 'success',
                 'message': self.env._("The receipt was sent to %s.", ", ".join(
-                    self.mapped('partner_id.email_formatted')
+                    self.mapped('partner_id.email')
                 )),
                 'next': {'type': 'ir.actions.act_window_close'},
             },
@@ -53,18 +54,20 @@ class PaymentTransaction(models.Model):
         What the collection and refund wizards call when their "Send receipt" box is ticked. A
         transaction Clover has not confirmed yet (a terminal payment in progress) gets its receipt
         when it is confirmed, from the post-processing; one that failed gets none. It never
-        raises for a customer without email: the payment is made, the receipt is a courtesy.
+        raises (no email, PDF not rendered): the payment is made, the receipt is a courtesy that
+        must not undo it; the form's "Send Receipt" button tells what went wrong.
 
         :return: The transactions whose receipt was queued now.
         :rtype: payment.transaction
         """
         sent = self.browse()
-        for tx in self:
+        for tx in self.filtered(lambda tx: tx.provider_code == 'clover'):
             if tx.state in RECEIPT_STATES:
-                if tx._clover_email_receipt():
+                if tx._clover_try_email_receipt():
                     sent |= tx
             elif tx.state not in FINAL_STATES:
-                tx.clover_receipt_requested = True
+                # Clerks read transactions and never write them: the flag is the system's.
+                tx.sudo().clover_receipt_requested = True
             else:
                 _logger.info("No receipt for transaction %s: it is %s.", tx.reference, tx.state)
         return sent
@@ -85,11 +88,22 @@ class PaymentTransaction(models.Model):
                 self.partner_id.display_name,
             ))
 
+    def _clover_try_email_receipt(self):
+        """Queue the receipt email, or log why not without undoing anything else done in this
+        database transaction (the payment, its accounting entry)."""
+        try:
+            with self.env.cr.savepoint():
+                return self._clover_email_receipt()
+        except Exception as error:  # Whatever failed, a receipt never undoes a payment.
+            _logger.warning("The receipt of transaction %s was not sent: %s", self.reference, error)
+            return False
+
     def _clover_email_receipt(self):
         """Queue the receipt email with its PDF; return whether it was queued."""
         self.ensure_one()
         if not self.partner_id.email:
             _logger.info("No receipt emailed for %s: the customer has no email.", self.reference)
+            self.sudo().clover_receipt_requested = False
             return False
         template = self.env.ref('fusion_clover.mail_template_clover_receipt')
         document = self._clover_receipt_document()
@@ -97,7 +111,7 @@ class PaymentTransaction(models.Model):
             self._clover_post_receipt(template, document)
         else:
             template.send_mail(self.id, force_send=False)
-        self.write({'clover_receipt_sent': True, 'clover_receipt_requested': False})
+        self.sudo().write({'clover_receipt_sent': True, 'clover_receipt_requested': False})
         return True
 
     def _clover_post_receipt(self, template, document):
@@ -150,9 +164,9 @@ class PaymentTransaction(models.Model):
         super()._post_process()
         for tx in self.filtered('clover_receipt_requested'):
             if tx.state in RECEIPT_STATES:
-                tx._clover_email_receipt()
+                tx._clover_try_email_receipt()
             elif tx.state in FINAL_STATES:
-                tx.clover_receipt_requested = False
+                tx.sudo().clover_receipt_requested = False
 
     # === BUSINESS METHODS - WHAT THE RECEIPT PRINTS === #
 

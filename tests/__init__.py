@@ -11,6 +11,7 @@ from . import test_payment_route
 from . import test_payment_transaction
 from . import test_provider
 from . import test_receipt
+from . import test_receipt_terminal
 from . import test_refund_concurrency
 from . import test_refund_credit_note
 from . import test_refund_terminal

@@ -177,6 +177,15 @@ def demo_webhooks(provider):
     )
 
 
+def try_receipt():
+    try_this(
+        "Once a payment is made, open its transaction: the gear menu's Print > Clover Receipt, or "
+        "Send Receipt (the email waits in the outgoing queue, Settings > Technical > Emails in debug "
+        "mode; a refund prints with its original)",
+        '/odoo/action-payment.action_payment_transaction',
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
@@ -185,6 +194,7 @@ try_portal_payment(invoice)
 demo_collect(provider, invoice)
 try_refund(provider, customer)
 demo_webhooks(provider)
+try_receipt()
 # Each feature's call goes above this line: Odoo's shell rolls back what is not committed here.
 env.cr.commit()
 provider.invalidate_recordset()
