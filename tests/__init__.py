@@ -10,3 +10,4 @@ from . import test_token_concurrency
 from . import test_utils
 from . import test_terminal
 from . import test_terminal_payment
+from . import test_terminal_access
