@@ -11,3 +11,4 @@ from . import test_utils
 from . import test_terminal
 from . import test_terminal_payment
 from . import test_terminal_access
+from . import test_terminal_concurrency
