@@ -82,12 +82,12 @@ PAYMENT_METHODS_MAPPING = {
     'jcb': 'JCB',
 }
 
-# Keys whose values never reach a log line.
+# Keys whose values never reach a log line. `code` is not one of them: Clover's error codes
+# (`card_declined`) must stay readable; it is the authorization code only on the OAuth surface.
 SENSITIVE_KEYS = {
     'access_token',
     'refresh_token',
     'client_secret',
-    'code',
     'apiAccessKey',
     'apikey',
     'Authorization',
@@ -97,3 +97,4 @@ SENSITIVE_KEYS = {
     'source',
     'token',
 }
+OAUTH_SENSITIVE_KEYS = SENSITIVE_KEYS | {'code'}

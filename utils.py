@@ -81,6 +81,11 @@ def b64url_decode(text):
 
 # === CARDS === #
 
+# A single-use card token made by Clover's iframe (`clv_` and letters or digits). Never a saved
+# card's customer id, which only the server may charge.
+CARD_TOKEN_RE = re.compile(r'clv_[A-Za-z0-9]+')
+CARD_TOKEN_MAX_LENGTH = 132
+
 # (brand, BIN prefix ranges as (low, high) on the first six digits), most specific first.
 _BRAND_RANGES = (
     ('AMEX', ((340000, 349999), (370000, 379999))),
@@ -222,9 +227,8 @@ def redirect_problem(url, allowed_hosts, scheme='https'):
 # === REDACTION === #
 
 REDACTED = '[REDACTED]'
-# Card numbers (13-19 digits, possibly grouped) and single-use clv_ card tokens.
+# Card numbers (13-19 digits, possibly grouped).
 _PAN_RE = re.compile(r'(?<![\w])(?:\d[ -]?){12,18}\d(?![\w])')
-_CARD_TOKEN_RE = re.compile(r'clv_[A-Za-z0-9]+')
 
 
 def redact(data, sensitive_keys=const.SENSITIVE_KEYS):
@@ -251,7 +255,7 @@ def redact_text(text, sensitive_keys=const.SENSITIVE_KEYS):
         parsed = None
     if isinstance(parsed, (dict, list)):
         return json.dumps(redact(parsed, sensitive_keys))
-    return _CARD_TOKEN_RE.sub(REDACTED, _PAN_RE.sub(REDACTED, text))
+    return CARD_TOKEN_RE.sub(REDACTED, _PAN_RE.sub(REDACTED, text))
 
 
 def redact_url(url, sensitive_keys=const.SENSITIVE_KEYS):

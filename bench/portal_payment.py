@@ -2,11 +2,13 @@
 # route the browser calls to the transaction done, beside Odoo's payment_demo doing the same
 # payment in the same run.
 #
-# Run through Odoo's shell, on a database with fusion_clover and payment_demo installed:
+# Run: `bash tools/bench.sh portal_payment` (a throwaway database), or through Odoo's shell on a
+# database with fusion_clover and payment_demo installed:
 #   ~/.local/share/fusion_clover/venv/bin/python /opt/odoo19/odoo-bin shell -d <db> \
 #       --addons-path=<dir holding fusion_clover>,/opt/odoo19/addons,/opt/odoo19/odoo/addons \
 #       --no-http < bench/portal_payment.py
 # e.g. a database made with `-i fusion_clover,payment_demo --stop-after-init`.
+# bench-runner: odoo-shell
 #
 # Each payment goes through Odoo's whole HTTP stack in this process (Odoo's WSGI application,
 # request routing, JSON-RPC dispatch, its own cursor and commit): POST /payment/clover/payment with
@@ -193,6 +195,15 @@ def main():
     print(f"  Clover charges made: {charges} for {WARM_UP + PAYMENTS} payments")
     print(f"  ratio Clover / demo, Odoo's own time: {ratio_own:.2f}x (target <= 1.5x)")
     print(f"  ratio Clover / demo, with the emulator's latency: {ratio_total:.2f}x")
+    # The lines tools/bench.sh gathers into its table.
+    print(f"RESULT | portal payment, Clover / payment_demo, Odoo's own time | {ratio_own:.2f}x | <= 1.5x"
+          f" | {'met' if ratio_own <= 1.5 else 'missed'}")
+    print(f"RESULT | portal payment, Clover / payment_demo, with emulator | {ratio_total:.2f}x | - | info")
+    for label, seconds in (("Clover", clover_total), ("payment_demo", demo_total)):
+        print(f"RESULT | portal payment, {label} route, median | {statistics.median(seconds) * 1000:.2f} ms"
+              f" | - | info")
+    print(f"RESULT | portal payment, Clover charges per payment | {charges} for {WARM_UP + PAYMENTS} | "
+          f"{WARM_UP + PAYMENTS} | {'met' if charges == WARM_UP + PAYMENTS else 'missed'}")
 
 
 main()

@@ -1,11 +1,13 @@
 # Token-freshness benchmark: a refresh storm and corrupt credentials, against the local emulator.
 #
-# Run through Odoo's shell, on a database with fusion_clover installed (the demo's will do):
+# Run: `bash tools/bench.sh token_refresh` (a throwaway database), or through Odoo's shell on a
+# database with fusion_clover installed (the demo's will do):
 #   ~/.local/share/fusion_clover/venv/bin/python /opt/odoo19/odoo-bin shell -d fusion_clover_demo \
 #       --addons-path=<dir holding fusion_clover>,/opt/odoo19/addons,/opt/odoo19/odoo/addons \
 #       --no-http --db_maxconn=128 < bench/token_refresh.py
 # (32 threads of one process each hold a cursor and, while refreshing, a second one: the default pool of
 # 64 connections is too small for that. Prefork workers each hold at most two.)
+# bench-runner: odoo-shell --db_maxconn=128
 # It commits a provider of its own for the run and removes it afterwards; loopback only, bounded.
 import statistics
 import threading
@@ -126,6 +128,28 @@ def main():
           f" (refresh attempts: {[c[3] for c in corrupt]})  (target: one refresh, at most two calls)")
     print(f"  time to clean failure: median {statistics.median(c[1] for c in corrupt) * 1000:.1f} ms, "
           f"max {max(c[1] for c in corrupt) * 1000:.1f} ms  (target: well under 100 ms)")
+    print_results(storms, corrupt)
+
+
+def print_results(storms, corrupt):
+    """The lines tools/bench.sh gathers into its table: the worst run decides each verdict."""
+    refreshes = [s[0] for s in storms]
+    failures = [s[1] for s in storms]
+    calls, attempts = [c[2] for c in corrupt], [c[3] for c in corrupt]
+    slowest = max(c[1] for c in corrupt) * 1000
+    clean = all(c[0].startswith('clean failure') for c in corrupt)
+    verdict = {True: 'met', False: 'missed'}
+    print(f"RESULT | refresh storm ({STORM_CALLERS} callers), refreshes per run | {refreshes} | 1"
+          f" | {verdict[set(refreshes) == {1}]}")
+    print(f"RESULT | refresh storm ({STORM_CALLERS} callers), failures per run | {failures} | 0"
+          f" | {verdict[set(failures) == {0}]}")
+    wall = statistics.median(s[2] for s in storms) * 1000
+    print(f"RESULT | refresh storm, wall time, median | {wall:.0f} ms | - | info")
+    print(f"RESULT | corrupt credentials, clean failure | {corrupt[0][0]} | clean failure | {verdict[clean]}")
+    print(f"RESULT | corrupt credentials, Clover calls until failure | max {max(calls)} | <= 2"
+          f" | {verdict[max(calls) <= 2 and set(attempts) == {1}]}")
+    print(f"RESULT | corrupt credentials, time to clean failure, max | {slowest:.1f} ms | < 100 ms"
+          f" | {verdict[slowest < 100]}")
 
 
 main()

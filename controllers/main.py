@@ -11,14 +11,11 @@ from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
 
 from .. import const, utils
-from ..models.payment_provider import CloverAPIError
+from ..models.payment_provider import CloverAPIError, CloverConnectionIncomplete
 
-_logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
+_logger = get_payment_logger(__name__, const.OAUTH_SENSITIVE_KEYS)  # The callback carries `code`.
 
 _MERCHANT_ID_RE = re.compile(r'[A-Za-z0-9]{1,32}')
-# A single-use card token from Clover's iframe; never a saved card's customer id, which only the
-# server may charge.
-_CARD_TOKEN_RE = re.compile(r'clv_[A-Za-z0-9]{1,128}')
 
 
 class CloverController(http.Controller):
@@ -45,7 +42,8 @@ class CloverController(http.Controller):
             access_token, tx_sudo.reference, tx_sudo.partner_id.id,
         )):
             raise ValidationError(request.env._("Received tampered payment request data."))
-        if not isinstance(card_token, str) or not _CARD_TOKEN_RE.fullmatch(card_token):
+        if not (isinstance(card_token, str) and len(card_token) <= utils.CARD_TOKEN_MAX_LENGTH
+                and utils.CARD_TOKEN_RE.fullmatch(card_token)):
             raise ValidationError(request.env._("The card could not be read. Please try again."))
         tx_sudo._clover_pay_with_card_token(card_token)
         return {
@@ -88,6 +86,9 @@ class CloverController(http.Controller):
             ))
         try:
             provider_sudo._clover_complete_connection(merchant_id, code)
+        except CloverConnectionIncomplete as error:
+            _logger.warning("Connect to Clover incomplete for provider %s: %s", provider_sudo.id, error)
+            return self._clover_result_page(502, str(error), provider=provider_sudo)
         except (CloverAPIError, UserError) as error:
             _logger.warning("Connect to Clover failed for provider %s: %s", provider_sudo.id, error)
             return self._clover_result_page(502, request.env._("Clover refused the connection: %s", error))

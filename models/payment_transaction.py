@@ -1,8 +1,6 @@
 import base64
 import hashlib
-import json
 import re
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -15,16 +13,9 @@ from .payment_provider import CloverAPIError
 
 _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
 
-# How long a request Clover did not answer is sent again with its idempotency key. Clover does not
-# document how long it remembers keys; past this window, a person checks the Clover dashboard.
-RETRY_WINDOW = timedelta(hours=1)
-# Clover requires the shopper's IP on charges and captures; server-initiated calls have none.
-SERVER_FORWARDED_FOR = '127.0.0.1'
 # `external_reference_id`: at most 12 letters, digits or spaces (clover-api.md §2.3).
 EXTERNAL_REFERENCE_LENGTH = 12
 METADATA_REFERENCE_LENGTH = 400  # Clover caps the whole metadata object at 500 characters.
-# A refund body Clover refused as such (spec.md §7), not a refusal of the refund itself.
-REFUND_BODY_ERROR_CODES = (None, 'invalid_request')
 
 
 class PaymentTransaction(models.Model):
@@ -49,6 +40,9 @@ class PaymentTransaction(models.Model):
     clover_surcharge_amount = fields.Monetary(
         string="Card Surcharge", currency_field='currency_id', readonly=True, copy=False,
     )
+    # Clover requires the shopper's address on charges and captures; captures, refunds and resends
+    # are made later, without the customer, and send this one.
+    clover_customer_ip = fields.Char(string="Customer IP Address", readonly=True, copy=False)
     # JSON text rather than a Json field: PostgreSQL would reorder the body's keys, and the
     # request is sent again byte for byte.
     clover_pending_request = fields.Text(
@@ -87,127 +81,44 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         self._clover_lock()
-        if self.state != 'draft' or self.operation not in ('online_direct', 'validation'):
+        if self.operation not in ('online_direct', 'validation'):
             _logger.warning(
-                "Refused to pay transaction %s (%s, %s) with a card token.",
-                self.reference, self.operation, self.state,
+                "Refused to pay transaction %s (%s) with a card token.", self.reference, self.operation,
             )
             return
+        if self.state != 'draft':  # A repeated submission: the first one paid, or is paying.
+            _logger.info("Transaction %s is already %s: nothing more is charged.", self.reference, self.state)
+            return
+        self.clover_customer_ip = payment_utils.get_customer_ip_address() or False
         try:
             if self.operation == 'validation':
                 self._clover_save_card_without_payment(card_token)
-            elif self.tokenize:
+                return
+            self._clover_check_chargeable()
+            if self.tokenize:
                 customer = self._clover_create_customer(card_token)
                 self._clover_charge(customer['id'] if customer else card_token)
             else:
                 self._clover_charge(card_token)
         except ValidationError as error:
-            self._set_error(str(error))
+            self._set_error(self._clover_customer_message(error))
 
     def _send_payment_request(self):
         """Override of `payment` to charge a saved card (operations `online_token`, `offline`)."""
         if self.provider_code != 'clover':
             return super()._send_payment_request()
-        self._clover_charge(self.token_id.clover_source_token)
-        return None
-
-    def _send_capture_request(self):
-        """Override of `payment` to capture the authorized Clover charge of the source transaction.
-
-        Clover captures a charge once: the provider supports full captures only.
-        """
-        if self.provider_code != 'clover':
-            return super()._send_capture_request()
-        charge_id = self.source_transaction_id.provider_reference
-        self._clover_send(
-            'charge', f'/v1/charges/{charge_id}/capture',
-            {'amount': utils.format_clover_amount(self.amount, self.currency_id)}, scope='capture',
-        )
-        return None
-
-    def _send_void_request(self):
-        """Override of `payment` to void the uncaptured Clover charge of the source transaction.
-
-        Clover has no void endpoint: a refund without an amount voids an uncaptured charge whole.
-        """
-        if self.provider_code != 'clover':
-            return super()._send_void_request()
-        self._clover_send(
-            'refund', '/v1/refunds', {'charge': self.source_transaction_id.provider_reference},
-            scope='void',
-        )
-        return None
-
-    def _send_refund_request(self):
-        """Override of `payment` to refund (part of) the Clover charge of the source transaction.
-
-        The refund carries its amount. Some sandboxes refuse any refund body but `{"charge"}`
-        (spec.md §7), which refunds all that remains: that body is sent only when Clover confirms
-        that what remains is exactly this refund, so a partial refund never becomes a full one.
-        """
-        if self.provider_code != 'clover':
-            return super()._send_refund_request()
-        source_tx = self.source_transaction_id
-        # Refunds of one charge are checked and sent one at a time.
-        source_tx._clover_lock()
-        amount = utils.format_clover_amount(-self.amount, self.currency_id)
-        self._clover_check_refundable(amount)
-        charge_id = source_tx.provider_reference
+        self._clover_lock()
+        if self.state != 'draft':
+            _logger.info("Transaction %s is already %s: nothing more is charged.", self.reference, self.state)
+            return None
+        if self.operation == 'online_token':  # The customer is paying now, from their browser.
+            self.clover_customer_ip = payment_utils.get_customer_ip_address() or False
         try:
-            self._clover_send('refund', '/v1/refunds', {
-                'charge': charge_id, 'amount': amount, 'metadata': self._clover_metadata(),
-            }, scope='refund')
-        except CloverAPIError as error:
-            if error.status != 400 or error.code not in REFUND_BODY_ERROR_CODES:
-                raise
-            self._clover_refund_all_that_remains(charge_id, amount, error)
-
-    def _clover_check_refundable(self, amount):
-        """Refuse, before calling Clover, a refund above what is left to refund on the source.
-
-        Pending refunds count: Clover may have made them.
-
-        :param int amount: The refund in minor units.
-        :raise ValidationError: If the refund is larger than what remains.
-        """
-        source_tx = self.source_transaction_id
-        refunded = -sum(
-            (source_tx.child_transaction_ids - self).filtered(
-                lambda tx: tx.operation == 'refund' and tx.state in ('pending', 'done')
-            ).mapped('amount')
-        )
-        left = max(source_tx.amount - refunded, 0.0) if source_tx.state == 'done' else 0.0
-        if amount > utils.format_clover_amount(left, self.currency_id):
-            raise ValidationError(self.env._(
-                "Cannot refund %(amount)s: only %(left)s of %(reference)s is left to refund.",
-                amount=self.currency_id.format(-self.amount),
-                left=self.currency_id.format(left),
-                reference=source_tx.reference,
-            ))
-
-    def _clover_refund_all_that_remains(self, charge_id, amount, error):
-        """Refund with the bare `{"charge"}` body once Clover refused the amount, if and only if
-        what remains on the charge at Clover is this very refund."""
-        charge = self.provider_id._clover_api_request(
-            'ecommerce', 'GET', f'/v1/charges/{charge_id}', reference=self.reference,
-        )
-        captured = charge.get('amount_captured', charge['amount'] if charge.get('captured') else 0)
-        remaining = captured - charge.get('amount_refunded', 0)
-        if remaining != amount:
-            raise ValidationError(self.env._(
-                "Clover refused a refund with an amount (%(error)s). This Clover account only "
-                "refunds all that remains on a charge (%(remaining)s here): make this partial "
-                "refund from the Clover dashboard.",
-                error=error,
-                remaining=self.currency_id.format(
-                    utils.parse_clover_amount(remaining, self.currency_id)
-                ),
-            ))
-        _logger.info(
-            "Clover refused the refund amount of %s; refunding all that remains, which is the "
-            "same amount.", self.reference,
-        )
-        self._clover_send('refund', '/v1/refunds', {'charge': charge_id}, scope='refund-all')
+            self._clover_check_chargeable()
+            self._clover_charge(self.token_id.clover_source_token)
+        except ValidationError as error:
+            self._set_error(self._clover_customer_message(error))
+        return None
 
     def _clover_save_card_without_payment(self, card_token):
         """Save a card for later payments (a validation operation): Clover keeps it on file with
@@ -249,7 +160,9 @@ class PaymentTransaction(models.Model):
 
     def _clover_charge(self, source):
         """Charge `source` (a `clv_` token or a Clover customer id) for this transaction."""
-        self._clover_send('charge', '/v1/charges', self._clover_charge_payload(source), scope='charge')
+        self._clover_send_money_request(
+            'charge', '/v1/charges', self._clover_charge_payload(source), scope='charge',
+        )
 
     def _clover_charge_payload(self, source):
         return {
@@ -280,138 +193,107 @@ class PaymentTransaction(models.Model):
         return prefix + digest[:EXTERNAL_REFERENCE_LENGTH - len(prefix)]
 
     def _clover_lock(self):
-        """Lock this transaction's row until the end of the database transaction."""
+        """Lock this transaction's row until the end of the database transaction.
+
+        A concurrent request that changed the row first makes this one fail to serialize: Odoo
+        then runs the request again, which finds the transaction as the first one left it. That
+        is expected, so not logged as an error.
+        """
         self.env.cr.execute(
             "SELECT 1 FROM payment_transaction WHERE id = %s FOR NO KEY UPDATE", [self.id],
+            log_exceptions=False,
         )
         self.invalidate_recordset()
 
-    # === BUSINESS METHODS - REQUESTS WHOSE OUTCOME IS UNKNOWN === #
+    def _clover_check_chargeable(self):
+        """Refuse, before calling Clover, a charge Clover cannot make or that would overpay.
 
-    def _clover_send(self, kind, endpoint, payload, scope):
-        """Send a money-moving request with an idempotency key stable for this transaction and
-        process Clover's answer.
-
-        :param str kind: What Clover answers with: `charge` or `refund`.
-        :param str endpoint: The Ecommerce endpoint.
-        :param dict payload: The JSON body.
-        :param str scope: Tells apart the keys of the different requests of one transaction.
-        :raise CloverAPIError: When Clover refuses the request (not for declines: they are
-                               processed as the outcome they are).
+        :raise ValidationError: If the amount is not positive, or more than what is left to pay
+                                on the transaction's invoices.
         """
-        request = {
-            'kind': kind,
-            'endpoint': endpoint,
-            'payload': payload,
-            'idempotency_key': payment_utils.generate_idempotency_key(self, scope=scope),
-            'forwarded_for': payment_utils.get_customer_ip_address() or SERVER_FORWARDED_FOR,
-            'sent_at': fields.Datetime.to_string(fields.Datetime.now()),
-        }
-        try:
-            answer = self._clover_post(request)
-        except CloverAPIError as error:
-            if not error.outcome_unknown:
-                raise
-            self._clover_wait_for_outcome(request, error)
+        if self.currency_id.compare_amounts(self.amount, 0) <= 0:
+            raise ValidationError(self.env._(
+                "The amount to pay must be more than zero (%s).", self.currency_id.format(self.amount),
+            ))
+        self._clover_check_left_to_pay()
+
+    def _clover_check_left_to_pay(self):
+        """Refuse a charge that would take more than what is left to pay on the transaction's
+        invoices once their other Clover payments in flight are counted: pending or authorized,
+        or done but not yet booked (two browser tabs paying one invoice).
+
+        The invoices are locked first, and their row is renewed so that a concurrent payment of
+        the same invoices, whose snapshot predates this one, fails to serialize and is run again
+        by Odoo: it then sees this payment.
+        """
+        invoices = self.invoice_ids.filtered(lambda move: move.move_type == 'out_invoice')
+        if not invoices or invoices.currency_id != self.currency_id:
             return
-        self._clover_process_answer(request['kind'], answer)
-
-    def _clover_post(self, request):
-        """Send `request` and return Clover's answer; a decline is an answer too.
-
-        :rtype: dict
-        :raise CloverAPIError: When Clover refuses the request or does not answer.
-        """
-        try:
-            return self.provider_id._clover_api_request(
-                'ecommerce', 'POST', request['endpoint'], payload=request['payload'],
-                idempotency_key=request['idempotency_key'], reference=self.reference,
-                headers={'x-forwarded-for': request['forwarded_for']},
-            )
-        except CloverAPIError as error:
-            if not error.is_decline:
-                raise
-            return {'error': {
-                'message': str(error), 'code': error.code, 'decline_code': error.decline_code,
-            }}
-
-    def _clover_process_answer(self, kind, answer):
-        """Process Clover's answer: a `kind` object (`charge` or `refund`), or a decline."""
-        kind = 'error' if 'error' in answer else kind
-        self._process('clover', {'reference': self.reference, kind: answer.get('error', answer)})
-
-    def _clover_wait_for_outcome(self, request, error):
-        """Keep the transaction pending, never paid nor failed, and the request to send again."""
-        _logger.warning(
-            "Clover did not answer %s for transaction %s: %s", request['endpoint'], self.reference,
-            error,
+        self.env.cr.execute(
+            "UPDATE account_move SET write_date = write_date WHERE id = ANY(%s)", [invoices.ids],
+            log_exceptions=False,
         )
-        self.sudo().clover_pending_request = json.dumps(request)
-        self._set_pending(state_message=self.env._(
-            "Clover did not answer (%s). The outcome is being checked with Clover; the customer "
-            "will not be charged twice.", error,
+        in_flight = self.sudo().search([
+            ('id', '!=', self.id),
+            ('provider_code', '=', 'clover'),
+            ('operation', '!=', 'validation'),
+            ('invoice_ids', 'in', invoices.ids),
+            '|', ('state', 'in', ('pending', 'authorized')),
+            '&', ('state', '=', 'done'), ('is_post_processed', '=', False),
+        ])
+        left = sum(invoices.mapped('amount_residual')) - sum(in_flight.mapped('amount'))
+        if self.currency_id.compare_amounts(self.amount, left) <= 0:
+            return
+        values = {
+            'invoices': ', '.join(invoices.mapped('name')),
+            'references': ', '.join(in_flight.mapped('reference')),
+            'left': self.currency_id.format(max(left, 0.0)),
+            'amount': self.currency_id.format(self.amount),
+        }
+        if in_flight:
+            raise ValidationError(self.env._(
+                "%(invoices)s is already being paid (%(references)s): only %(left)s is left to pay, "
+                "not %(amount)s. Nothing was charged.", **values,
+            ))
+        raise ValidationError(self.env._(
+            "Only %(left)s is left to pay on %(invoices)s, not %(amount)s. Nothing was charged.", **values,
         ))
 
-    def _clover_resend_pending_request(self):
-        """Send again, unchanged, the request Clover did not answer, to learn its outcome: for
-        Clover, the same idempotency key and body make it the same request.
-
-        Only an answer ends the wait. Any refusal is no outcome: the first request may have gone
-        through (its token spent, its key forgotten), so the transaction stays pending.
-        """
-        self.ensure_one()
-        # A concurrent post-processing is already asking Clover: let it.
-        self.env.cr.execute(
-            "SELECT 1 FROM payment_transaction WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
-            [self.id],
-        )
-        if not self.env.cr.fetchone():
-            return
-        self.invalidate_recordset()
-        if self.state != 'pending' or not self.sudo().clover_pending_request:
-            return
-        request = json.loads(self.sudo().clover_pending_request)
-        try:
-            answer = self._clover_post(request)
-        except CloverAPIError as error:
-            _logger.warning(
-                "Clover still gives no outcome for transaction %s: %s", self.reference, error,
+    def _clover_customer_message(self, error):
+        """Return what to tell the customer about `error`: Clover's own text may quote what it was
+        sent (a card token), so a refusal by Clover is told in a plain sentence with its code."""
+        if not isinstance(error, CloverAPIError):
+            return str(error)
+        if error.nothing_sent:
+            sentence = self.env._("The payment could not be sent to Clover, so nothing was charged. "
+                                  "Please try again in a moment.")
+        else:
+            sentence = self._clover_customer_sentences().get(error.code) or self.env._(
+                "Clover did not accept the payment and nothing was charged. Please try again or "
+                "use another card."
             )
-            return
-        self.sudo().clover_pending_request = False
-        self._clover_process_answer(request['kind'], answer)
+        codes = ', '.join(code for code in (error.code, error.decline_code) if code)
+        return self.env._("%(sentence)s (Clover: %(codes)s)", sentence=sentence, codes=codes) \
+            if codes else sentence
 
-    def _clover_can_resend(self):
-        """Whether Clover left a request unanswered recently enough to send it again."""
-        if self.provider_code != 'clover' or self.state != 'pending':
-            return False
-        request = self.sudo().clover_pending_request
-        return bool(request) and (
-            fields.Datetime.from_string(json.loads(request)['sent_at']) + RETRY_WINDOW
-            > fields.Datetime.now()
-        )
-
-    def _clover_resend_window_closed(self):
-        return (
-            self.provider_code == 'clover' and self.state == 'pending'
-            and bool(self.sudo().clover_pending_request) and not self._clover_can_resend()
-        )
-
-    def _clover_stop_resending(self):
-        """Give up asking Clover: forget the stored request, whose card token must not outlive
-        its use, and leave the transaction pending for a person to settle from Clover's
-        dashboard."""
-        for tx in self:
-            _logger.warning(
-                "Clover never told the outcome of transaction %s; check the Clover dashboard for "
-                "the charge whose metadata odoo_reference is that reference.", tx.reference,
-            )
-            tx.sudo().clover_pending_request = False
-            tx.state_message = self.env._(
-                "Clover never told the outcome of this payment. Check the Clover dashboard for a "
-                "charge whose metadata odoo_reference is %s before doing anything else.",
-                tx.reference,
-            )
+    def _clover_customer_sentences(self):
+        """The plain sentences for the Clover error codes a customer can meet when paying."""
+        return {
+            'card_declined': self.env._("The card was declined."),
+            'expired_card': self.env._("The card has expired."),
+            'incorrect_cvc': self.env._("The card's security code is incorrect."),
+            'invalid_cvc': self.env._("The card's security code is incorrect."),
+            'incorrect_number': self.env._("The card number is incorrect."),
+            'invalid_number': self.env._("The card number is incorrect."),
+            'invalid_card_type': self.env._("This type of card is not accepted."),
+            'token_already_used': self.env._(
+                "These card details have already been used. Please enter the card again."
+            ),
+            'resource_missing': self.env._("The card could not be read. Please enter it again."),
+            'amount_too_large': self.env._("The amount is too large for a card payment."),
+            'processing_error': self.env._("Clover could not process the payment. Please try again."),
+            'rate_limit': self.env._("Clover is busy. Please try again in a moment."),
+        }
 
     # === BUSINESS METHODS - PROCESSING === #
 
@@ -463,7 +345,10 @@ class PaymentTransaction(models.Model):
         if self.provider_code != 'clover':
             return super()._apply_updates(payment_data)
         if 'error' in payment_data:
-            self._set_error(payment_data['error']['message'])
+            error = payment_data['error']
+            self._set_error(self._clover_customer_message(CloverAPIError(
+                error.get('message'), code=error.get('code'), decline_code=error.get('decline_code'),
+            )))
         elif 'customer' in payment_data:
             sources = payment_data['customer'].get('sources', {}).get('data') or [{}]
             self.write(self._clover_card_values(sources[0]))
@@ -533,17 +418,3 @@ class PaymentTransaction(models.Model):
             'clover_source_token': customer_id,
             'payment_details': self.clover_card_last4,
         }
-
-    # === BUSINESS METHODS - POST-PROCESSING === #
-
-    def _post_process(self):  # pylint: disable=missing-return
-        """Override of `payment` to ask Clover again for the outcome of requests it did not
-        answer. The status page and the post-processing cron call this until Clover answers or
-        the retry window closes."""
-        resendable = self.filtered(lambda tx: tx._clover_can_resend())
-        for tx in resendable:
-            tx._clover_resend_pending_request()
-        self.filtered(lambda tx: tx._clover_resend_window_closed())._clover_stop_resending()
-        super()._post_process()
-        # Keep unanswered transactions in the cron's queue.
-        resendable.filtered(lambda tx: tx._clover_can_resend()).is_post_processed = False

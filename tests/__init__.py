@@ -1,5 +1,6 @@
 from . import test_api_request
 from . import test_oauth_connect
+from . import test_payment_invoice
 from . import test_payment_portal
 from . import test_payment_provider
 from . import test_payment_route

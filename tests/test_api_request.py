@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -238,3 +239,83 @@ class TestCloverApiRequest(CloverCommon):
         for name, secret in secrets.items():
             with self.subTest(secret=name):
                 self.assertNotIn(secret, output)  # ...without what they carried.
+
+    def test_a_refresh_without_a_new_refresh_token_keeps_the_stored_one(self):
+        stored_refresh = self.provider.clover_oauth_refresh_token
+        answer = self._emulator('POST', 'oauth/issue', {
+            'merchant_id': self.identities['merchant_id'], 'no_refresh_token': True,
+        })
+        self.assertNotIn('refresh_token', answer)
+        self._emulator('POST', 'faults', {'path': '/oauth/v2/refresh', 'status': 200, 'body': answer})
+        self._expire_soon(30)
+
+        self._get_merchant()
+
+        self.provider.invalidate_recordset()
+        self.assertEqual(self.provider.clover_oauth_access_token, answer['access_token'])
+        self.assertEqual(self.provider.clover_oauth_refresh_token, stored_refresh)
+
+    def test_a_refresh_that_fails_sends_nothing_and_is_no_unknown_outcome(self):
+        self._emulator('POST', 'faults', {'path': '/oauth/v2/refresh', 'status': 503, 'count': 1})
+        self._expire_soon(-10)
+        with self.assertRaisesRegex(CloverAPIError, 'nothing was sent') as caught:
+            self.provider._clover_api_request('ecommerce', 'GET', '/v1/charges')
+        self.assertFalse(caught.exception.outcome_unknown)
+        self.assertEqual(self._calls('GET /v1/charges'), 0)
+
+    # === Cursors === #
+
+    def _count_cursors(self):
+        """Count the cursors Odoo opens besides the test's (the spy changes nothing they do)."""
+        registry = self.env.registry
+        return patch.object(registry, 'cursor', side_effect=registry.cursor)
+
+    def test_calls_without_oauth_open_no_other_cursor(self):
+        code = self._emulator('POST', 'oauth/codes', {
+            'merchant_id': self.identities['merchant_id'], 'legacy': True,
+        })['code']
+        legacy = self.provider._clover_api_request('oauth', 'POST', '/oauth/token', params={
+            'client_id': self.identities['app_id'], 'client_secret': self.identities['app_secret'],
+            'code': code,
+        })['access_token']
+        cases = (('private key', {'clover_api_key': self.identities['private_key']}),
+                 ('legacy token', {'clover_rest_api_token': legacy}))
+        for name, credential in cases:
+            with self.subTest(credential=name):
+                self.provider.write({
+                    **self.provider._clover_disconnected_values(),
+                    'clover_merchant_id': self.identities['merchant_id'], **credential,
+                })
+                with self._count_cursors() as cursor:
+                    self._get_merchant()
+                    self._get_merchant()
+                self.assertEqual(cursor.call_count, 0)
+
+    def test_a_fresh_oauth_token_opens_no_other_cursor_and_a_refresh_one_only(self):
+        with self._count_cursors() as cursor:
+            self._get_merchant()
+        self.assertEqual(cursor.call_count, 0)
+        self._expire_soon(30)
+        with self._count_cursors() as cursor:
+            for _call in range(3):
+                self._get_merchant()
+        self.assertEqual(cursor.call_count, 1)  # The refresh's; the next calls use its token.
+        self.assertEqual(self._counters()['refreshes'], 1)
+
+    # === Logs: Clover's error codes stay readable === #
+
+    def test_clover_error_codes_are_logged_and_the_authorization_code_is_not(self):
+        with self.assertLogs('odoo.addons', level='DEBUG') as logs, \
+                self.assertRaises(CloverAPIError) as caught:
+            self.provider._clover_api_request('ecommerce', 'GET', '/v1/charges/NOSUCHCHARGE1')
+        output = '\n'.join(logs.output)
+        self.assertTrue(caught.exception.code)
+        self.assertIn(f'"code": "{caught.exception.code}"', output)
+
+        code = self._emulator('POST', 'oauth/codes', {})['code']
+        with self.assertLogs('odoo.addons', level='DEBUG') as logs:
+            self.provider._clover_api_request('oauth', 'POST', '/oauth/v2/token', payload={
+                'client_id': self.identities['app_id'], 'client_secret': self.identities['app_secret'],
+                'code': code,
+            })
+        self.assertNotIn(code, '\n'.join(logs.output))

@@ -110,6 +110,7 @@ class TestCloverOauthConnect(CloverCommon, HttpCase):
 
     def test_test_connection_names_the_merchant(self):
         self.provider.write({**self._issue_tokens(), 'clover_merchant_id': self.identities['merchant_id']})
+        self.provider.clover_pakms_key = self.identities['pakms_key']  # Else Test Connection fetches it.
         action = self.provider.action_clover_test_connection()
         self.assertEqual(
             action['params']['message'],

@@ -1,9 +1,13 @@
 import json
 
+from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.fusion_clover.tests.common import CloverPaymentCommon
+
+PROVIDER_LOGGER = 'odoo.addons.fusion_clover.models.payment_provider'
 
 
 @tagged('post_install', '-at_install')
@@ -55,3 +59,73 @@ class TestCloverPaymentProvider(CloverPaymentCommon):
         self.env['payment.provider']._clover_update_existing_providers()
         self.assertEqual(self.provider.inline_form_view_id, self.env.ref('fusion_clover.inline_form'))
         self.assertEqual(self.provider.payment_method_ids, self.payment_method)
+
+    def test_upgrade_keeps_the_brands_an_administrator_attached(self):
+        visa = self.env.ref('payment.payment_method_visa')
+        self.provider.payment_method_ids = [Command.link(visa.id)]  # The provider has the form.
+        self.env['payment.provider']._clover_update_existing_providers()
+        self.assertIn(visa, self.provider.payment_method_ids)
+
+    # === Connection === #
+
+    def _disconnect(self):
+        self.provider.write(self.provider._clover_disconnected_values())
+
+    def _code(self):
+        return self._emulator('POST', 'oauth/codes', {'merchant_id': self.identities['merchant_id']})['code']
+
+    def test_a_private_key_provider_can_test_its_connection_and_fetch_its_pakms_key(self):
+        self._disconnect()
+        self.provider.write({
+            'clover_merchant_id': self.identities['merchant_id'],
+            'clover_api_key': self.identities['private_key'],
+        })
+        self.assertFalse(self.provider.clover_is_connected)
+        self.assertTrue(self.provider.clover_has_credential)  # Shows Test Connection.
+        self.assertNotIn(self.provider, self._compatible_providers())
+
+        action = self.provider.action_clover_test_connection()
+
+        self.assertIn(self.identities['merchant_name'], action['params']['message'])
+        self.assertIn("PAKMS", action['params']['message'])
+        self.assertEqual(self.provider.clover_pakms_key, self.identities['pakms_key'])
+        self.assertIn(self.provider, self._compatible_providers())
+        self._disconnect()
+        self.assertFalse(self.provider.clover_has_credential)
+
+    @mute_logger(PROVIDER_LOGGER)
+    def test_a_connect_whose_pakms_fetch_fails_says_what_succeeded_and_what_to_retry(self):
+        self._disconnect()
+        self._emulator('POST', 'faults', {'path': '/pakms/apikey', 'status': 500, 'count': 1})
+
+        # Not assertRaises: its savepoint would undo what the connection committed.
+        try:
+            self.provider._clover_complete_connection(self.identities['merchant_id'], self._code())
+        except UserError as error:
+            message = str(error)
+        else:
+            self.fail("The connection did not say it is incomplete.")
+        self.assertIn(self.identities['merchant_id'], message)
+        self.assertIn("tokens are stored", message)
+        self.assertIn("Test Connection", message)
+        self.assertNotIn("refused the connection", message)
+        self.assertTrue(self.provider.clover_is_connected)
+        self.assertFalse(self.provider.clover_pakms_key)
+        self.assertNotIn(self.provider, self._compatible_providers())
+
+        self.provider.action_clover_test_connection()  # The retry the message names.
+
+        self.assertEqual(self.provider.clover_pakms_key, self.identities['pakms_key'])
+        self.assertEqual(self.provider.clover_merchant_name, self.identities['merchant_name'])
+        self.assertIn(self.provider, self._compatible_providers())
+        self.assertEqual(self._counters()['token_exchanges'], 1)
+
+    def test_a_reconnect_replaces_the_refresh_token_of_the_previous_connection(self):
+        self.provider.clover_oauth_refresh_token = 'from-the-previous-connection'
+        legacy_code = self._emulator('POST', 'oauth/codes', {
+            'merchant_id': self.identities['merchant_id'], 'legacy': True,
+        })['code']
+        with mute_logger(PROVIDER_LOGGER):
+            self.provider._clover_exchange_oauth_code(legacy_code)
+        self.assertTrue(self.provider.clover_oauth_access_token)
+        self.assertFalse(self.provider.clover_oauth_refresh_token)

@@ -31,6 +31,7 @@ class TestCloverPaymentRoute(CloverPaymentCommon, PaymentHttpCommon):
         [charge] = self._clover_requests('/v1/charges')
         self.assertEqual(charge['json']['amount'], 12345)
         self.assertEqual(charge['headers']['x-forwarded-for'], '127.0.0.1')  # The customer's IP.
+        self.assertEqual(tx.clover_customer_ip, '127.0.0.1')  # Kept for captures and refunds.
 
     @mute_logger('odoo.http')
     def test_route_refuses_a_tampered_access_token(self):
@@ -72,3 +73,12 @@ class TestCloverPaymentRoute(CloverPaymentCommon, PaymentHttpCommon):
         self.assertEqual(result['state'], 'done')
         self.assertEqual(self._calls('POST /v1/charges'), 1)
         self.assertEqual(self._counters()['charges_created'], 1)
+
+    @mute_logger('odoo.addons.fusion_clover.models.payment_transaction')
+    def test_route_answers_a_negative_amount_with_a_clear_error(self):
+        tx = self._create_transaction('direct', amount=-12.0)  # Typed on /invoice/transaction.
+        with self.assertNoLogs(level='ERROR'):
+            result = self._call_route(tx, self._card_token())
+        self.assertEqual(result['state'], 'error')
+        self.assertIn("more than zero", result['state_message'])
+        self.assertEqual(self._calls('POST /v1/charges'), 0)

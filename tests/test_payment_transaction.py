@@ -422,3 +422,56 @@ class TestCloverCardPayments(CloverPaymentCommon):
         self.assertIn("Received HTTP 200 from Clover", output)
         self.assertNotIn(card_token, output)
         self.assertFalse(re.search(r'clv_[A-Za-z0-9]+', output))
+
+    # === Bad input and failures before anything is charged === #
+
+    @mute_logger(TX_LOGGER, PAYMENT_LOGGER)
+    def test_a_negative_or_zero_amount_fails_the_tx_clearly_and_charges_nothing(self):
+        for amount in (-5.0, 0.0):
+            with self.subTest(amount=amount), self.assertNoLogs(level='ERROR'):
+                tx = self._pay(amount=amount, reference=f'amount-{amount}')
+                self.assertEqual(tx.state, 'error')
+                self.assertIn("more than zero", tx.state_message)
+        token = self._paid_tx(tokenize=True, reference='saved').token_id
+        tx = self._create_transaction('token', token_id=token.id, amount=-5.0, reference='token-negative')
+        with self.assertNoLogs(level='ERROR'):
+            tx._charge_with_token()
+        self.assertEqual(tx.state, 'error')
+        self.assertIn("more than zero", tx.state_message)
+        self.assertEqual(self._calls('POST /v1/charges'), 1)  # The saving payment only.
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
+    def test_clovers_refusal_is_told_in_a_plain_sentence_with_its_code_never_the_token(self):
+        tx = self._create_transaction('direct')
+        tx._clover_pay_with_card_token('clv_NoSuchToken42')
+        self.assertEqual(tx.state, 'error')
+        self.assertNotIn('clv_', tx.state_message)
+        self.assertNotIn('No such token', tx.state_message)
+        self.assertIn("(Clover: resource_missing)", tx.state_message)
+        self.assertEqual(self._counters()['charges_created'], 0)
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
+    def test_a_refresh_that_fails_before_charging_says_nothing_was_charged_and_a_retry_pays(self):
+        self.provider.clover_oauth_token_expiry = fields.Datetime.now() + timedelta(seconds=10)
+        self._emulator('POST', 'faults', {'path': '/oauth/v2/refresh', 'status': 503, 'count': 1})
+        tx = self._pay(reference='first-try')
+
+        self.assertEqual(tx.state, 'error')
+        self.assertIn("nothing was charged", tx.state_message)
+        self.assertFalse(tx.sudo().clover_pending_request)
+        self.assertEqual(self._calls('POST /v1/charges'), 0)
+
+        retry = self._pay(reference='second-try')  # What the customer's next click does.
+        self.assertEqual(retry.state, 'done')
+        self.assertEqual(self._counters()['charges_created'], 1)
+
+    def test_a_capture_sends_the_address_the_customer_paid_from(self):
+        self.provider.capture_manually = True
+        tx = self._pay()
+        self.assertEqual(tx.state, 'authorized')
+        tx.clover_customer_ip = '203.0.113.7'  # As the payment route captured it.
+
+        tx.action_capture()  # From the back office or a cron: not the customer's address.
+
+        [capture] = self._clover_requests(f'/v1/charges/{tx.provider_reference}/capture')
+        self.assertEqual(capture['headers']['x-forwarded-for'], '203.0.113.7')

@@ -1,14 +1,20 @@
 import threading
+import time
 from contextlib import contextmanager
+from functools import partial
 from unittest.mock import patch
+
+import requests
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
+from odoo.service.model import retrying
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 
 from odoo.addons.fusion_clover import const
-from odoo.addons.fusion_clover.tests.common import EmulatorMixin
+from odoo.addons.fusion_clover.models.payment_provider import CloverAPIError
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, EmulatorMixin
 
 
 @tagged('post_install', '-at_install')
@@ -104,3 +110,92 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
         self.assertEqual(self._counters()['refreshes'], 2)
         with self._cursor_env() as env:
             self.assertTrue(env['payment.provider'].browse(self.provider_id).clover_oauth_refresh_token)
+
+    # === A transaction that changed the provider: never a wait on itself === #
+
+    def _provider_changed_in(self, env):
+        provider = env['payment.provider'].browse(self.provider_id)
+        provider.clover_remote_app_id = 'RAID-CHANGED'  # The business transaction's own change.
+        env.flush_all()
+        return provider
+
+    def test_a_connect_after_this_transaction_changed_the_provider_commits_with_it(self):
+        code = self._emulator('POST', 'oauth/codes', {'merchant_id': self.identities['merchant_id']})['code']
+        started = time.monotonic()
+        with self._cursor_env() as env:
+            provider = self._provider_changed_in(env)
+            provider._clover_complete_connection(self.identities['merchant_id'], code)
+        self.assertLess(time.monotonic() - started, 5)  # No wait for a lock it holds itself.
+        with self._cursor_env() as env:
+            provider = env['payment.provider'].browse(self.provider_id)
+            self.assertEqual(provider.clover_remote_app_id, 'RAID-CHANGED')
+            self.assertEqual(provider.clover_pakms_key, self.identities['pakms_key'])
+            self.assertEqual(provider.clover_merchant_name, self.identities['merchant_name'])
+        self.assertEqual(self._counters()['token_exchanges'], 1)
+
+    def test_a_refresh_due_after_this_transaction_changed_the_provider_is_refused_at_once(self):
+        started = time.monotonic()
+        with self._cursor_env() as env, self.assertRaisesRegex(CloverAPIError, 'Save the provider'):
+            self._provider_changed_in(env)
+            self._call_clover(env)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(self._counters()['refreshes'], 0)
+        self.assertEqual(self._calls(f"GET /v3/merchants/{self.identities['merchant_id']}"), 0)
+
+        with self._cursor_env() as env:  # Once saved, the next call refreshes as usual.
+            self._call_clover(env)
+        self.assertEqual(self._counters()['refreshes'], 1)
+
+    # === Two submissions of one payment at once === #
+
+    def _committed_transaction(self):
+        with self._cursor_env() as env:
+            tx = env['payment.transaction'].create({
+                'provider_id': self.provider_id,
+                'payment_method_id': env.ref('payment.payment_method_card').id,
+                'amount': 42.0, 'currency_id': env.ref('base.USD').id,
+                'partner_id': env.ref('base.partner_admin').id, 'operation': 'online_direct',
+                'reference': f'CONCURRENT-{time.time_ns()}',
+            })
+            return tx.id
+
+    def _card_token(self):
+        return requests.post(
+            f'{self.emulator_url}/v1/tokens', headers={'apikey': self.identities['pakms_key']},
+            json={'card': {'number': APPROVED_VISA, 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}},
+            timeout=10,
+        ).json()['id']
+
+    def test_a_duplicate_submission_waits_charges_nothing_and_logs_no_error(self):
+        tx_id = self._committed_transaction()
+        self.addCleanup(self._delete_transaction, tx_id)
+        # The first submission holds the transaction while Clover answers; the second waits.
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'delay': 0.5, 'after': True, 'count': 1})
+        tokens, states, errors = [self._card_token(), self._card_token()], [], []
+        barrier = threading.Barrier(2)
+
+        def submission(card_token):
+            try:
+                with self._cursor_env() as env:
+                    tx = env['payment.transaction'].browse(tx_id)
+                    barrier.wait(timeout=10)
+                    # What Odoo's HTTP layer does around a route: run again on a serialization failure.
+                    retrying(partial(tx._clover_pay_with_card_token, card_token), env)
+                    states.append(tx.state)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below.
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=submission, args=(token,)) for token in tokens]
+        with patch.object(Registry, '_lock', DummyRLock()), \
+                self.assertNoLogs('odoo.sql_db', level='ERROR'):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertEqual(states, ['done', 'done'])
+        self.assertEqual(self._counters()['charges_created'], 1)
+
+    def _delete_transaction(self, tx_id):
+        with self._cursor_env() as env:
+            env.cr.execute("DELETE FROM payment_transaction WHERE id = %s", [tx_id])

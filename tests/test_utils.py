@@ -1,6 +1,6 @@
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.fusion_clover import utils
+from odoo.addons.fusion_clover import const, utils
 
 
 @tagged('post_install', '-at_install')
@@ -84,7 +84,9 @@ class TestCloverHelpers(TransactionCase):
         body = '{"access_token": "a-1", "refresh_token": "r-1", "access_token_expiration": 17}'
         self.assertNotIn('a-1', utils.redact_text(body))
         self.assertIn('17', utils.redact_text(body))
-        url = utils.redact_url('https://x.test/oauth/token?client_id=APP&client_secret=s3&code=c0de')
+        url = utils.redact_url(
+            'https://x.test/oauth/token?client_id=APP&client_secret=s3&code=c0de', const.OAUTH_SENSITIVE_KEYS,
+        )
         self.assertIn('client_id=APP', url)
         self.assertNotIn('s3', url)
         self.assertNotIn('c0de', url)

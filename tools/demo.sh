@@ -42,7 +42,10 @@ else
 fi
 
 say "Loading the sample data and connecting the provider to the emulator"
-FUSION_CLOVER_EMULATOR_URL="$EMULATOR_URL" "$PY" "$ODOO_SRC/odoo-bin" shell "${ODOO_ARGS[@]}" --no-http \
+TRY_FILE="$LOG_DIR/what-to-try.txt"
+: > "$TRY_FILE"
+FUSION_CLOVER_EMULATOR_URL="$EMULATOR_URL" FUSION_CLOVER_DEMO_ODOO_URL="http://127.0.0.1:$ODOO_PORT" \
+    FUSION_CLOVER_DEMO_TRY_FILE="$TRY_FILE" "$PY" "$ODOO_SRC/odoo-bin" shell "${ODOO_ARGS[@]}" --no-http \
     < "$REPO_DIR/tools/demo_data.py" >> "$LOG_DIR/setup.log" 2>&1 || die "sample data failed; see $LOG_DIR/setup.log"
 
 say "Starting Odoo (log: $LOG_DIR/odoo.log)"
@@ -58,6 +61,9 @@ cat <<MSG
                    login: admin   password: admin   (database: $DB)
   Clover provider: Invoicing > Configuration > Payment Providers > Clover (test mode, emulator)
   Clover emulator: $EMULATOR_URL  (authorize page: $EMULATOR_URL/oauth/v2/authorize)
+
+  What to try (logged in as admin):
+$(cat "$TRY_FILE")
 
   Press Ctrl-C to stop.
 MSG

@@ -1,10 +1,26 @@
 # Sample data for the demo, run by tools/demo.sh through `odoo-bin shell` (which provides `env`).
 # Idempotent: a second run finds what the first created.
+# Each feature has one function here that creates its sample data and says, with `try_this`, how a
+# person tries it; tools/demo.sh prints those lines, in the order of the calls at the bottom, once
+# Odoo is up.
 import os
 
 import requests
 
 EMULATOR_URL = os.environ['FUSION_CLOVER_EMULATOR_URL']
+ODOO_URL = os.environ.get('FUSION_CLOVER_DEMO_ODOO_URL', 'http://127.0.0.1:8069')
+TRY_FILE = os.environ.get('FUSION_CLOVER_DEMO_TRY_FILE')
+
+
+def try_this(what, where, *details):
+    """Add an entry to the demo's "what to try" list: what to do, where (a path on Odoo such as
+    '/odoo/...', or a full URL), then optional lines of detail (test cards, the button to press).
+    Written at once, so an entry survives whatever a later function does."""
+    url = where if where.startswith('http') else f'{ODOO_URL}{where}'
+    lines = [f'  - {what}', f'      {url}', *(f'      {detail}' for detail in details)]
+    if TRY_FILE:
+        with open(TRY_FILE, 'a', encoding='utf-8') as try_file:
+            try_file.write('\n'.join(lines) + '\n')
 
 
 def demo_customer():
@@ -51,7 +67,6 @@ def connect_provider():
         'clover_app_secret': identities['app_secret'],
         'clover_api_key': identities['private_key'],
     })
-    env.cr.commit()  # The connection is stored in a cursor of its own: it must see the provider.
     code = requests.post(
         f'{EMULATOR_URL}/_emulator/oauth/codes', json={'merchant_id': identities['merchant_id']}, timeout=5,
     ).json()['code']
@@ -59,10 +74,34 @@ def connect_provider():
     return provider
 
 
+def try_connection(provider):
+    try_this(
+        "Test the connection, or Disconnect then Connect to Clover again (the emulator's authorize page)",
+        f'/odoo/action-payment.action_payment_provider/{provider.id}',
+        "buttons on the provider's Credentials tab: Test Connection, Disconnect, Connect to Clover",
+    )
+
+
+def try_portal_payment(invoice):
+    try_this(
+        f"Pay the demo invoice {invoice.name} ({invoice.amount_total:.2f} {invoice.currency_id.name}) "
+        "by card in the portal: Pay now > Clover",
+        invoice.get_portal_url(),
+        "card 4242 4242 4242 4242, any future expiry, any CVV, ZIP 97201; "
+        "4264 2815 1111 7771 is declined",
+    )
+    try_this(
+        "See what Odoo asked Clover: the emulator's counters (charges, refreshes, every call)",
+        f'{EMULATOR_URL}/_emulator/counters',
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
 env.cr.commit()
+try_connection(provider)
+try_portal_payment(invoice)
 provider.invalidate_recordset()
 print(f"Demo ready: invoice {invoice.name} of {invoice.amount_total} {invoice.currency_id.name} "
       f"for {customer.name}; Clover provider {provider.id} connected to {provider.clover_merchant_name}.")

@@ -52,12 +52,8 @@ if [ -f dispatcher/package.json ]; then
     rm -rf dispatcher/.test-results
     rc=0
     (
+        prepare_dispatcher_packages
         cd dispatcher
-        lock_hash=$(sha256sum package-lock.json | cut -c1-16)
-        if [ "$(cat node_modules/.fusion_clover_stamp 2>/dev/null)" != "$lock_hash" ]; then
-            npm ci --no-audit --no-fund --loglevel=error
-            echo "$lock_hash" > node_modules/.fusion_clover_stamp
-        fi
         CI=true WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false npm test
     ) || rc=$?
     cp dispatcher/.test-results/junit.xml "$RESULTS/dispatcher.xml" 2>/dev/null || true

@@ -52,6 +52,7 @@ async function main() {
       ])),
     ];
     printTable(rows);
+    printResults(rows);
     const missed = rows.filter((row) => row.met === false);
     if (missed.length) console.log(`missed target: ${missed.map((row) => row.scenario).join("; ")}`);
   } finally {
@@ -289,6 +290,13 @@ function printTable(rows) {
   const widths = keys.map((key) => Math.max(...cells.map((row) => String(row[key]).length)));
   const line = (row) => `| ${keys.map((key, i) => String(row[key]).padEnd(widths[i])).join(" | ")} |`;
   console.log([line(cells[0]), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n"));
+}
+
+/** The lines tools/bench.sh gathers into its table (`RESULT | figure | measured | target | met`). */
+function printResults(rows) {
+  const cell = (value) => String(value ?? "").replaceAll(" | ", " / ").trim() || "-";
+  const verdict = (met) => ({ true: "met", false: "missed" })[String(met)] ?? "info";
+  for (const row of rows) console.log(`RESULT | ${cell(row.scenario)} | ${cell(row.measured)} | ${cell(row.target)} | ${verdict(row.met)}`);
 }
 
 await main();
