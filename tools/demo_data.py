@@ -96,12 +96,28 @@ def try_portal_payment(invoice):
     )
 
 
+def demo_terminals(provider):
+    """Sync the emulator merchant's two devices as terminals (one default) and say how to use them."""
+    provider.action_clover_sync_terminals()
+    default = provider.clover_terminal_ids.filtered('is_default')
+    try_this(
+        "Ping a terminal (payments on it start from an invoice or order): "
+        f"Accounting > Configuration > Clover > Terminals (default: {default.name})",
+        '/odoo/action-fusion_clover.action_clover_terminals',
+        "the emulated customer taps after 1 s and approves; script another outcome (decline, cancel, "
+        f"timeout) with POST {EMULATOR_URL}/_emulator/terminal/outcome "
+        f"{{\"device\": \"{default.serial_number}\", \"outcome\": \"decline\"}}",
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
 env.cr.commit()
 try_connection(provider)
 try_portal_payment(invoice)
+demo_terminals(provider)
+env.cr.commit()
 provider.invalidate_recordset()
 print(f"Demo ready: invoice {invoice.name} of {invoice.amount_total} {invoice.currency_id.name} "
       f"for {customer.name}; Clover provider {provider.id} connected to {provider.clover_merchant_name}.")
