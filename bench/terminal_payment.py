@@ -1,0 +1,170 @@
+# bench-runner: python
+"""Terminal payments never hold an Odoo worker (issue 10).
+
+Run alone: `bash tools/bench.sh terminal` (it provides the database and the environment described in
+/work/plan/NOTES-frontdoor.md).
+
+Odoo runs with `--workers 2` (and one cron worker). Four terminals of one merchant each block for
+20 s at the emulator while a client keeps loading /web/login. Figures: the login page's latency while
+the payments wait against idle, the wall time of the four payments, the connections left idle in a
+transaction while they wait, and the delay from the emulator's answer to the transaction being done
+(committed) and to the bus notification (PostgreSQL NOTIFY on `imbus`).
+"""
+import os
+import select
+import statistics
+import sys
+import threading
+import time
+
+import psycopg2
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _terminal_stack as stack  # noqa: E402
+
+DATABASE = os.environ['FUSION_CLOVER_BENCH_DB']
+CONFIG = os.environ['FUSION_CLOVER_BENCH_CONFIG']
+TMP = os.environ.get('FUSION_CLOVER_BENCH_TMP') or '/tmp'
+TERMINALS = 4
+BLOCK = 20.0  # Seconds each customer takes at the terminal.
+IDLE_SAMPLES = 30
+
+
+def result(figure, measured, target, met):
+    status = 'info' if met is None else ('met' if met else 'missed')
+    print(f"RESULT | {figure} | {measured} | {target} | {status}", flush=True)
+
+
+def login_latency(url):
+    started = time.monotonic()
+    response = requests.get(f'{url}/web/login', timeout=60)
+    response.raise_for_status()
+    return time.monotonic() - started
+
+
+class LoginClient(threading.Thread):
+    """Loads /web/login one request after the other, recording (start, latency)."""
+
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.samples, self.stop = url, [], threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            started = time.time()
+            self.samples.append((started, login_latency(self.url)))
+
+
+class BusListener(threading.Thread):
+    """Records when each NOTIFY on Odoo's bus channel arrives."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.times, self.stop = [], threading.Event()
+        self.connection = psycopg2.connect(dbname=DATABASE)
+        self.connection.autocommit = True
+        self.connection.cursor().execute('LISTEN imbus')
+
+    def run(self):
+        while not self.stop.is_set():
+            if select.select([self.connection], [], [], 0.2)[0]:
+                self.connection.poll()
+                now = time.time()
+                self.times.extend(now for _ in self.connection.notifies)
+                self.connection.notifies.clear()
+
+
+def wait_until_done(tx_ids, timeout):
+    """Poll the transactions every 10 ms; return {tx id: time it was seen done}, and the most
+    connections found idle in a transaction meanwhile."""
+    done, worst_idle = {}, 0
+    deadline = time.monotonic() + timeout
+    with psycopg2.connect(dbname=DATABASE) as connection:
+        connection.autocommit = True
+        cr = connection.cursor()
+        while len(done) < len(tx_ids) and time.monotonic() < deadline:
+            cr.execute("SELECT id FROM payment_transaction WHERE id = ANY(%s) AND state = 'done'", [tx_ids])
+            now = time.time()
+            for (tx_id,) in cr.fetchall():
+                done.setdefault(tx_id, now)
+            cr.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                       " AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()", [DATABASE])
+            worst_idle = max(worst_idle, cr.fetchone()[0])
+            time.sleep(0.01)
+    return done, worst_idle
+
+
+def main():
+    emulator = stack.EmulatorProcess(os.path.join(TMP, 'terminal-bench-emulator.log'))
+    server = setup = None
+    try:
+        shop = emulator.control('POST', 'merchants', {'name': "Bench Pharmacy", 'devices': TERMINALS})
+        setup = stack.connect_provider(CONFIG, DATABASE, emulator, shop['merchant_id'], "Clover (bench)")
+        for terminal in setup['terminals']:
+            emulator.control('POST', 'terminal/outcome', {
+                'device': terminal['serial'], 'outcome': 'approve', 'delay': BLOCK,
+            })
+        server = stack.OdooServer(CONFIG, DATABASE, os.path.join(TMP, 'terminal-bench-odoo.log'))
+        for _warm_up in range(5):
+            login_latency(server.url)
+        idle = [login_latency(server.url) for _ in range(IDLE_SAMPLES)]
+
+        bus = BusListener()
+        bus.start()
+        client = LoginClient(server.url)
+        client.start()
+        started = time.time()
+        tx_ids = stack.start_payments(CONFIG, DATABASE, [t['id'] for t in setup['terminals']], 25.0)
+        done, worst_idle_in_transaction = wait_until_done(tx_ids, BLOCK * TERMINALS + 60)
+        client.stop.set()
+        bus.stop.set()
+        client.join(60)
+        bus.join(5)
+        report(emulator, started, tx_ids, done, worst_idle_in_transaction, idle, client.samples, bus.times)
+    finally:
+        if server:
+            server.stop()
+        if setup:
+            stack.remove_provider(CONFIG, DATABASE, setup['provider_id'])
+        emulator.stop()
+
+
+def report(emulator, started, tx_ids, done, worst_idle_in_transaction, idle, samples, bus_times):
+    sent = [r for r in emulator.control('GET', 'requests', path='/connect/v1/payments')['requests']
+            if r['method'] == 'POST']
+    # The emulator answers BLOCK seconds after each request arrived (its clock is time.time()).
+    answers = sorted(request['time'] + BLOCK for request in sent)
+    first_sent = min(request['time'] for request in sent)
+    during = [latency for moment, latency in samples if first_sent <= moment and moment + latency <= answers[0]]
+    idle_median, during_median = statistics.median(idle), statistics.median(during) if during else float('nan')
+    ratio = during_median / idle_median
+    wall = max(done.values()) - started if len(done) == len(tx_ids) else float('inf')
+    to_done = sorted(done[tx_id] for tx_id in tx_ids if tx_id in done)
+    done_delays = [finished - answer for finished, answer in zip(to_done, answers, strict=False)]
+    later_bus = sorted(moment for moment in bus_times if moment >= answers[0])
+    bus_delays = [notified - answer for notified, answer in zip(later_bus, answers, strict=False)]
+
+    stack.log(f"{len(sent)} payments sent, {len(done)}/{len(tx_ids)} done; {len(during)} logins during the wait")
+    result("/web/login latency idle, median", f"{idle_median * 1000:.0f} ms", "-", None)
+    result("/web/login latency during 4 blocked terminal payments, median",
+           f"{during_median * 1000:.0f} ms", "< 1.5x idle", ratio < 1.5)
+    result("/web/login latency during the wait / idle", f"{ratio:.2f}x", "< 1.5x", ratio < 1.5)
+    worst = max(during) if during else float('inf')
+    result("/web/login worst latency during the wait (nothing queued behind a terminal)",
+           f"{worst * 1000:.0f} ms", "< 1000 ms", worst < 1.0)
+    result(f"wall time of {TERMINALS} terminal payments of {BLOCK:.0f} s each",
+           f"{wall:.1f} s", f"about {BLOCK:.0f} s (< {BLOCK + 5:.0f} s)", wall < BLOCK + 5)
+    result("connections idle in a transaction while the payments wait, most seen",
+           str(worst_idle_in_transaction), "0", worst_idle_in_transaction == 0)
+    for name, delays in (("transaction done", done_delays), ("bus notification", bus_delays)):
+        if len(delays) < TERMINALS:
+            result(f"emulator answer to {name}, median", "not measured", "< 1000 ms", False)
+            continue
+        result(f"emulator answer to {name}, median", f"{statistics.median(delays) * 1000:.0f} ms",
+               "< 1000 ms", statistics.median(delays) < 1.0)
+        result(f"emulator answer to {name}, worst", f"{max(delays) * 1000:.0f} ms", "< 1000 ms", max(delays) < 1.0)
+
+
+if __name__ == '__main__':
+    main()
