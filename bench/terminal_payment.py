@@ -136,8 +136,10 @@ def report(emulator, started, tx_ids, done, worst_idle_in_transaction, idle, sam
     # The emulator answers BLOCK seconds after each request arrived (its clock is time.time()).
     answers = sorted(request['time'] + BLOCK for request in sent)
     first_sent = min(request['time'] for request in sent)
-    during = [latency for moment, latency in samples if first_sent <= moment and moment + latency <= answers[0]]
-    idle_median, during_median = statistics.median(idle), statistics.median(during) if during else float('nan')
+    during = [latency for moment, latency in samples
+              if first_sent <= moment and moment + latency <= answers[0]]
+    idle_median = statistics.median(idle)
+    during_median = statistics.median(during) if during else float('nan')
     ratio = during_median / idle_median
     wall = max(done.values()) - started if len(done) == len(tx_ids) else float('inf')
     to_done = sorted(done[tx_id] for tx_id in tx_ids if tx_id in done)
@@ -145,7 +147,8 @@ def report(emulator, started, tx_ids, done, worst_idle_in_transaction, idle, sam
     later_bus = sorted(moment for moment in bus_times if moment >= answers[0])
     bus_delays = [notified - answer for notified, answer in zip(later_bus, answers, strict=False)]
 
-    stack.log(f"{len(sent)} payments sent, {len(done)}/{len(tx_ids)} done; {len(during)} logins during the wait")
+    stack.log(f"{len(sent)} payments sent, {len(done)}/{len(tx_ids)} done; "
+              f"{len(during)} logins during the wait")
     result("/web/login latency idle, median", f"{idle_median * 1000:.0f} ms", "-", None)
     result("/web/login latency during 4 blocked terminal payments, median",
            f"{during_median * 1000:.0f} ms", "< 1.5x idle", ratio < 1.5)
@@ -163,7 +166,8 @@ def report(emulator, started, tx_ids, done, worst_idle_in_transaction, idle, sam
             continue
         result(f"emulator answer to {name}, median", f"{statistics.median(delays) * 1000:.0f} ms",
                "< 1000 ms", statistics.median(delays) < 1.0)
-        result(f"emulator answer to {name}, worst", f"{max(delays) * 1000:.0f} ms", "< 1000 ms", max(delays) < 1.0)
+        result(f"emulator answer to {name}, worst", f"{max(delays) * 1000:.0f} ms", "< 1000 ms",
+               max(delays) < 1.0)
 
 
 if __name__ == '__main__':
