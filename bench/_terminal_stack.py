@@ -137,7 +137,8 @@ print({RESULT_MARK!r} + json.dumps({{'provider_id': provider.id, 'terminals': te
 
 
 def start_payments(config, database, terminal_ids, amount):
-    """Start one terminal payment per terminal, as a clerk's request would; return the tx ids."""
+    """Start one terminal payment per terminal, as a clerk's request would; return the tx ids and
+    when they were committed (time.time())."""
     code = f'''
 import json
 partner = env['res.partner'].search([('name', '=', 'Terminal Stack Customer')], limit=1) \\
@@ -148,7 +149,8 @@ for terminal in env['clover.terminal'].browse({list(terminal_ids)!r}):
     tx._clover_start_terminal_payment()
     ids.append(tx.id)
 env.cr.commit()
-print({RESULT_MARK!r} + json.dumps(ids))
+import time
+print({RESULT_MARK!r} + json.dumps({{'ids': ids, 'committed_at': time.time()}}))
 '''
     return odoo_shell(config, database, code)
 

@@ -13,3 +13,4 @@ from . import test_terminal
 from . import test_terminal_payment
 from . import test_terminal_access
 from . import test_terminal_concurrency
+from . import test_terminal_tour

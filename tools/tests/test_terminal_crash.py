@@ -55,7 +55,7 @@ def test_a_killed_odoo_resumes_the_payment_without_taking_it_twice(database):
             'device': terminal['serial'], 'outcome': 'approve', 'delay': CUSTOMER_DELAY,
         })
         server = stack.OdooServer(config, name, folder / 'odoo-1.log')
-        [tx_id] = stack.start_payments(config, name, [terminal['id']], 35.0)
+        [tx_id] = stack.start_payments(config, name, [terminal['id']], 35.0)['ids']
 
         # The cron worker picks it up and the device waits for the customer: kill Odoo now.
         def at_the_device():
