@@ -7,6 +7,7 @@ from . import payment_provider
 from . import payment_provider_connection
 from . import payment_provider_oauth_state
 from . import payment_provider_request
+from . import payment_provider_terminal
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_collect

@@ -22,7 +22,7 @@ _logger = logging.getLogger(__name__)
 RENEW_INTERVAL = 10
 
 _lock = threading.Lock()
-_running = {}  # (database name, transaction id) -> the thread serving it
+_running = {}  # (database name, transaction id) -> whether its lease is renewed
 _keeper = None
 
 
@@ -47,7 +47,7 @@ def serve(dbname, tx_ids, *, renew_leases=True):
                 target=_serve_one, args=(dbname, tx_id), daemon=True,
                 name=f'clover-terminal-{dbname}-{tx_id}',
             )
-            _running[(dbname, tx_id)] = thread
+            _running[(dbname, tx_id)] = renew_leases
             threads.append(thread)
     for thread in threads:
         thread.start()
@@ -92,8 +92,9 @@ def _keep_leases():
         time.sleep(RENEW_INTERVAL)
         with _lock:
             by_database = {}
-            for dbname, tx_id in _running:
-                by_database.setdefault(dbname, []).append(tx_id)
+            for (dbname, tx_id), renewed in _running.items():
+                if renewed:
+                    by_database.setdefault(dbname, []).append(tx_id)
             if not by_database:
                 _keeper = None  # Under the lock: a new payment starts a new keeper.
                 return

@@ -334,7 +334,11 @@ class PaymentTransaction(models.Model):
     def _clover_record_outcome(self, answer, failure):
         """Process Clover's answer to the terminal request, or its refusal."""
         if self.state != 'pending':
-            _logger.error(
+            # Two runners replayed the same request (a lease ran out under a slow one): Clover
+            # gave both the same payment. Anything else needs a person.
+            paid = (answer or {}).get('payment') or {}
+            same = bool(paid) and paid.get('id') == self.provider_reference
+            (_logger.info if same else _logger.error)(
                 "Clover answered terminal payment %s, already %s: %s", self.reference, self.state,
                 answer or failure,
             )

@@ -19,7 +19,10 @@ from . import test_refund_tour
 from . import test_refund_wizard
 from . import test_state_vectors
 from . import test_terminal
+from . import test_terminal_access
+from . import test_terminal_concurrency
 from . import test_terminal_payment
+from . import test_terminal_tour
 from . import test_token_concurrency
 from . import test_utils
 from . import test_webhook_intake

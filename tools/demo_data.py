@@ -186,11 +186,26 @@ def try_receipt():
     )
 
 
+def demo_terminals(provider):
+    """Sync the emulator merchant's two devices as terminals (one default) and say how to use them."""
+    provider.action_clover_sync_terminals()
+    default = provider.clover_terminal_ids.filtered('is_default')
+    try_this(
+        "Ping a terminal (payments on it start from an invoice or order): "
+        f"Accounting > Configuration > Clover > Terminals (default: {default.name})",
+        '/odoo/action-fusion_clover.action_clover_terminals',
+        "the emulated customer taps after 1 s and approves; script another outcome (decline, cancel, "
+        f"timeout) with POST {EMULATOR_URL}/_emulator/terminal/outcome "
+        f"{{\"device\": \"{default.serial_number}\", \"outcome\": \"decline\"}}",
+    )
+
+
 customer = demo_customer()
 invoice = demo_invoice(customer)
 provider = connect_provider()
 try_connection(provider)
 try_portal_payment(invoice)
+demo_terminals(provider)
 demo_collect(provider, invoice)
 try_refund(provider, customer)
 demo_webhooks(provider)
