@@ -178,7 +178,23 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
         self.assertEqual(states, ['done', 'done'])
         self.assertEqual(self._counters()['charges_created'], 1)
 
-    def _pay_at_once(self, payments):
+    def test_a_duplicate_submission_to_the_payment_route_waits_too(self):
+        tx_id = self._committed_transaction()
+        self.addCleanup(self._delete_transaction, tx_id)
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'delay': 0.5, 'after': True, 'count': 1})
+        payments = [(tx_id, self._card_token()), (tx_id, self._card_token())]
+        states, errors = self._pay_at_once(payments, as_the_route=True)
+        self.assertEqual(errors, [])
+        self.assertEqual(states, ['done', 'done'])
+        self.assertEqual(self._counters()['charges_created'], 1)
+
+    @staticmethod
+    def _pay_as_the_route(tx, card_token):
+        """Pay as the payment route does: look the transaction up by reference, locked."""
+        locked_tx = tx.browse()._clover_lock_by_reference(tx.reference)
+        locked_tx._clover_pay_with_card_token(card_token, locked=True)
+
+    def _pay_at_once(self, payments, as_the_route=False):
         """Pay each (transaction id, card token) in a thread of its own, all at the same moment,
         each in its own transaction; return the states the transactions ended in and the errors."""
         states, errors = [], []
@@ -188,9 +204,12 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
             try:
                 with self._cursor_env() as env:
                     tx = env['payment.transaction'].browse(tx_id)
+                    pay = tx._clover_pay_with_card_token
+                    if as_the_route:
+                        pay = partial(self._pay_as_the_route, tx)
                     barrier.wait(timeout=10)
                     # What Odoo's HTTP layer does around a route: run again on a serialization failure.
-                    retrying(partial(tx._clover_pay_with_card_token, card_token), env)
+                    retrying(partial(pay, card_token), env)
                     states.append(tx.state)
             except Exception as error:  # noqa: BLE001 - collected and asserted by the caller.
                 errors.append(repr(error))
