@@ -32,9 +32,7 @@ class CloverController(http.Controller):
         """
         tx_sudo = request.env['payment.transaction'].sudo()
         if isinstance(reference, str):
-            tx_sudo = tx_sudo.search(
-                [('reference', '=', reference), ('provider_code', '=', 'clover')], limit=1,
-            )
+            tx_sudo = tx_sudo._clover_lock_by_reference(reference)
         if not (tx_sudo and isinstance(access_token, str) and payment_utils.check_access_token(
             access_token, tx_sudo.reference, tx_sudo.partner_id.id,
         )):
@@ -42,7 +40,7 @@ class CloverController(http.Controller):
         if not (isinstance(card_token, str) and len(card_token) <= utils.CARD_TOKEN_MAX_LENGTH
                 and utils.CARD_TOKEN_RE.fullmatch(card_token)):
             raise ValidationError(request.env._("The card could not be read. Please try again."))
-        tx_sudo._clover_pay_with_card_token(card_token)
+        tx_sudo._clover_pay_with_card_token(card_token, locked=True)
         return {
             'state': tx_sudo.state,
             'state_message': tx_sudo.state_message if tx_sudo.state == 'error' else '',

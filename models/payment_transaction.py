@@ -4,6 +4,7 @@ import re
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
@@ -71,7 +72,19 @@ class PaymentTransaction(models.Model):
             ),
         }
 
-    def _clover_pay_with_card_token(self, card_token):
+    @api.model
+    def _clover_lock_by_reference(self, reference):
+        """Return the Clover transaction of `reference`, its row locked as by `_clover_lock`:
+        the payment route's lookup and lock in one query, since it runs on every payment."""
+        self.env.cr.execute(SQL(
+            "SELECT tx.id FROM payment_transaction tx"
+            " JOIN payment_provider provider ON provider.id = tx.provider_id"
+            " WHERE tx.reference = %s AND provider.code = 'clover'"
+            " LIMIT 1 FOR NO KEY UPDATE OF tx", reference,
+        ), log_exceptions=False)
+        return self.browse(row[0] for row in self.env.cr.fetchall())
+
+    def _clover_pay_with_card_token(self, card_token, locked=False):
         """Pay (or, for a validation, save the card) with a single-use `clv_` token from the
         browser, then process Clover's answer.
 
@@ -79,9 +92,12 @@ class PaymentTransaction(models.Model):
         longer a draft: the token is spent once and the customer is charged once.
 
         :param str card_token: The `clv_` token made by Clover's iframe.
+        :param bool locked: Whether the caller locked the row in this transaction already
+                            (`_clover_lock_by_reference`).
         """
         self.ensure_one()
-        self._clover_lock()
+        if not locked:
+            self._clover_lock()
         if self.operation not in ('online_direct', 'validation'):
             _logger.warning(
                 "Refused to pay transaction %s (%s) with a card token.", self.reference, self.operation,

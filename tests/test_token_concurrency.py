@@ -7,6 +7,7 @@ from unittest.mock import patch
 import requests
 
 from odoo import SUPERUSER_ID, api
+from odoo.fields import Command
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
 from odoo.tests import BaseCase, tagged
@@ -148,7 +149,7 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
 
     # === Two submissions of one payment at once === #
 
-    def _committed_transaction(self):
+    def _committed_transaction(self, **values):
         with self._cursor_env() as env:
             tx = env['payment.transaction'].create({
                 'provider_id': self.provider_id,
@@ -156,6 +157,7 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
                 'amount': 42.0, 'currency_id': env.ref('base.USD').id,
                 'partner_id': env.ref('base.partner_admin').id, 'operation': 'online_direct',
                 'reference': f'CONCURRENT-{time.time_ns()}',
+                **values,
             })
             return tx.id
 
@@ -171,31 +173,90 @@ class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
         self.addCleanup(self._delete_transaction, tx_id)
         # The first submission holds the transaction while Clover answers; the second waits.
         self._emulator('POST', 'faults', {'path': '/v1/charges', 'delay': 0.5, 'after': True, 'count': 1})
-        tokens, states, errors = [self._card_token(), self._card_token()], [], []
-        barrier = threading.Barrier(2)
+        states, errors = self._pay_at_once([(tx_id, self._card_token()), (tx_id, self._card_token())])
+        self.assertEqual(errors, [])
+        self.assertEqual(states, ['done', 'done'])
+        self.assertEqual(self._counters()['charges_created'], 1)
 
-        def submission(card_token):
+    def test_a_duplicate_submission_to_the_payment_route_waits_too(self):
+        tx_id = self._committed_transaction()
+        self.addCleanup(self._delete_transaction, tx_id)
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'delay': 0.5, 'after': True, 'count': 1})
+        payments = [(tx_id, self._card_token()), (tx_id, self._card_token())]
+        states, errors = self._pay_at_once(payments, as_the_route=True)
+        self.assertEqual(errors, [])
+        self.assertEqual(states, ['done', 'done'])
+        self.assertEqual(self._counters()['charges_created'], 1)
+
+    @staticmethod
+    def _pay_as_the_route(tx, card_token):
+        """Pay as the payment route does: look the transaction up by reference, locked."""
+        locked_tx = tx.browse()._clover_lock_by_reference(tx.reference)
+        locked_tx._clover_pay_with_card_token(card_token, locked=True)
+
+    def _pay_at_once(self, payments, as_the_route=False):
+        """Pay each (transaction id, card token) in a thread of its own, all at the same moment,
+        each in its own transaction; return the states the transactions ended in and the errors."""
+        states, errors = [], []
+        barrier = threading.Barrier(len(payments))
+
+        def submission(tx_id, card_token):
             try:
                 with self._cursor_env() as env:
                     tx = env['payment.transaction'].browse(tx_id)
+                    pay = tx._clover_pay_with_card_token
+                    if as_the_route:
+                        pay = partial(self._pay_as_the_route, tx)
                     barrier.wait(timeout=10)
                     # What Odoo's HTTP layer does around a route: run again on a serialization failure.
-                    retrying(partial(tx._clover_pay_with_card_token, card_token), env)
+                    retrying(partial(pay, card_token), env)
                     states.append(tx.state)
-            except Exception as error:  # noqa: BLE001 - collected and asserted below.
+            except Exception as error:  # noqa: BLE001 - collected and asserted by the caller.
                 errors.append(repr(error))
 
-        threads = [threading.Thread(target=submission, args=(token,)) for token in tokens]
+        threads = [threading.Thread(target=submission, args=payment) for payment in payments]
         with patch.object(Registry, '_lock', DummyRLock()), \
                 self.assertNoLogs('odoo.sql_db', level='ERROR'):
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=30)
-        self.assertEqual(errors, [])
-        self.assertEqual(states, ['done', 'done'])
-        self.assertEqual(self._counters()['charges_created'], 1)
+        return states, errors
 
     def _delete_transaction(self, tx_id):
         with self._cursor_env() as env:
             env.cr.execute("DELETE FROM payment_transaction WHERE id = %s", [tx_id])
+
+    def _committed_invoice(self, amount):
+        with self._cursor_env() as env:
+            invoice = env['account.move'].create({
+                'move_type': 'out_invoice', 'partner_id': env.ref('base.partner_admin').id,
+                'invoice_line_ids': [Command.create({
+                    'name': "Concurrency test", 'quantity': 1, 'price_unit': amount, 'tax_ids': [],
+                })],
+            })
+            invoice.action_post()
+            return invoice.id, invoice.currency_id.id
+
+    def _delete_invoice(self, invoice_id):
+        with self._cursor_env() as env:
+            invoice = env['account.move'].browse(invoice_id)
+            invoice.button_draft()
+            invoice.with_context(force_delete=True).unlink()
+
+    def test_two_tabs_paying_one_invoice_at_once_charge_it_once(self):
+        invoice_id, currency_id = self._committed_invoice(33.0)
+        self.addCleanup(self._delete_invoice, invoice_id)
+        tab = {'amount': 33.0, 'currency_id': currency_id, 'invoice_ids': [Command.set([invoice_id])]}
+        tx_ids = [self._committed_transaction(**tab) for _tab in range(2)]
+        for tx_id in tx_ids:
+            self.addCleanup(self._delete_transaction, tx_id)
+        # The first tab holds the invoice while Clover answers; the second waits for it.
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'delay': 0.5, 'after': True, 'count': 1})
+        states, errors = self._pay_at_once([(tx_id, self._card_token()) for tx_id in tx_ids])
+        self.assertEqual(errors, [])
+        self.assertEqual(sorted(states), ['done', 'error'])
+        self.assertEqual(self._counters()['charges_created'], 1)
+        with self._cursor_env() as env:
+            refused = env['payment.transaction'].browse(tx_ids).filtered(lambda tx: tx.state == 'error')
+            self.assertIn("already being paid", refused.state_message)
