@@ -14,6 +14,7 @@ from . import test_receipt
 from . import test_receipt_terminal
 from . import test_refund_concurrency
 from . import test_refund_credit_note
+from . import test_refund_payload
 from . import test_refund_terminal
 from . import test_refund_tour
 from . import test_refund_wizard
