@@ -46,6 +46,19 @@ def test_script_that_broke_fails_even_with_figures(tmp_path):
     assert any('script exited 3' in row and 'error' in row for row in table)
 
 
+def test_exit_1_with_a_reported_miss_is_a_miss_not_a_breakage(tmp_path):
+    code, table = summarize(tmp_path, {'alpha': ("RESULT | speed | 30 ms | < 20 ms | missed\n", 1)})
+    assert code == 1
+    assert any('speed' in row and 'missed' in row for row in table)
+    assert not any('script exited' in row for row in table)
+
+
+def test_exit_1_without_a_miss_is_a_breakage(tmp_path):
+    code, table = summarize(tmp_path, {'alpha': ("RESULT | speed | 12 ms | < 20 ms | met\n", 1)})
+    assert code == 1
+    assert any('script exited 1' in row and 'error' in row for row in table)
+
+
 def test_script_without_figures_fails(tmp_path):
     code, table = summarize(tmp_path, {'alpha': ("a human table only\n", 0)})
     assert code == 1
