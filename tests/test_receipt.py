@@ -83,6 +83,7 @@ class TestCloverReceipt(CloverReceiptMixin, CloverPaymentCommon):
         self.assertIn(tx.clover_order_id, page)
         self.assertIn("APPROVED", page)
         self.assertNotIn("surcharge", page.lower())
+        self.assertIn("Thank you!", page)
         self._assert_only_last4(page)
 
     def test_entry_types_in_words(self):
@@ -109,6 +110,7 @@ class TestCloverReceipt(CloverReceiptMixin, CloverPaymentCommon):
         [page] = self._pages(self._render(declined_tx))
         self.assertIn("DECLINED", page)
         self.assertNotIn("APPROVED", page)
+        self.assertNotIn("Thank you", page)
 
     def test_partial_refund_prints_the_refund_then_the_original(self):
         tx = self._online_payment()
