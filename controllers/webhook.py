@@ -11,7 +11,7 @@ from odoo.tools import consteq
 
 from odoo.addons.payment.logging import get_payment_logger
 
-from .. import const
+from .. import const, utils
 
 _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
 
@@ -26,7 +26,6 @@ MAX_VERIFICATION_BYTES = 256
 # The shapes of what Clover sends (clover-api.md §6.1). Anything else is refused whole (400):
 # these values end up in the database and in log lines.
 _VERIFICATION_CODE_RE = re.compile(r'[A-Za-z0-9-]{1,64}')
-_MERCHANT_ID_RE = re.compile(r'[A-Za-z0-9]{1,32}')
 _OBJECT_ID_RE = re.compile(r'[A-Z]{1,3}:[A-Za-z0-9]{1,32}')
 _EVENT_TYPE_RE = re.compile(r'[A-Z_]{1,32}')
 _MAX_TS = 253_402_300_800_000  # Milliseconds: the end of 9999, the last date Python knows.
@@ -204,7 +203,7 @@ def _parse_firehose(data):
         raise MalformedWebhook("appId or merchants of the wrong type")
     events = []
     for merchant_id, merchant_events in merchants.items():
-        _check(_MERCHANT_ID_RE, merchant_id, "merchant id")
+        _check(utils.MERCHANT_ID_RE, merchant_id, "merchant id")
         if not isinstance(merchant_events, list) or not merchant_events:
             raise MalformedWebhook("the events of a merchant are not a list")
         for event in merchant_events:
@@ -219,7 +218,7 @@ def _parse_legacy(data):
     merchant_id = data.get('merchantId')
     if not isinstance(payload, dict) or not isinstance(merchant_id, str):
         raise MalformedWebhook("legacy body without data object or merchantId")
-    _check(_MERCHANT_ID_RE, merchant_id, "merchant id")
+    _check(utils.MERCHANT_ID_RE, merchant_id, "merchant id")
     object_id = payload.get('objectId')
     if object_id is None and isinstance(payload.get('id'), str):
         object_id = 'P:' + payload['id']  # The legacy shape names the payment by its id.

@@ -1,6 +1,12 @@
+from contextlib import contextmanager
+
 import requests
 
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase
 from odoo.tests import common as odoo_test_common
+from odoo.tests.common import get_db_name
 
 from odoo.addons.fusion_clover import const
 from odoo.addons.fusion_clover.emulator import running_emulator
@@ -56,6 +62,58 @@ class EmulatorMixin:
 
     def _calls(self, method_and_path):
         return self._counters()['calls'].get(method_and_path, 0)
+
+
+class CloverCommittedCommon(EmulatorMixin, BaseCase):
+    """A Clover provider committed for the class in cursors of its own, as workers see it, and
+    removed afterwards: for tests of real concurrent transactions, which no test transaction can
+    hold. Subclasses add provider values and remove what they committed besides."""
+
+    provider_name = "Clover (committed test)"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls._start_emulator()
+        with cls._cursor_env() as env:
+            params = env['ir.config_parameter']
+            cls.previous_base_url = params.get_param(const.API_BASE_URL_PARAM)
+            params.set_param(const.API_BASE_URL_PARAM, cls.emulator_url)
+            cls.provider_id = env.ref('fusion_clover.payment_provider_clover').copy({
+                'name': cls.provider_name, 'state': 'test', **cls._provider_values(),
+            }).id
+            cls.partner_id = env['res.partner'].create({'name': "Committed Test Customer"}).id
+        cls.addClassCleanup(cls._remove_committed_data)
+
+    @classmethod
+    def _remove_committed_data(cls):
+        with cls._cursor_env() as env:
+            cls._remove_committed_records(env)
+            env['payment.provider'].browse(cls.provider_id).unlink()
+            env['res.partner'].browse(cls.partner_id).unlink()
+            env['ir.config_parameter'].set_param(const.API_BASE_URL_PARAM, cls.previous_base_url or False)
+
+    @classmethod
+    def _remove_committed_records(cls, env):
+        """Remove what the tests committed for the provider, before it goes."""
+
+    @classmethod
+    @contextmanager
+    def _cursor_env(cls):
+        """An environment on a new cursor, committed on success like a request's."""
+        with cls.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+    @classmethod
+    def _commit_fresh_tokens(cls, merchant_id=None):
+        """Store fresh OAuth tokens on the committed provider, as a Connect would."""
+        token_data = cls._emulator('POST', 'oauth/issue', {
+            'merchant_id': merchant_id or cls.identities['merchant_id'],
+        })
+        with cls._cursor_env() as env:
+            provider = env['payment.provider'].browse(cls.provider_id)
+            provider.write(provider._clover_token_values(token_data))
 
 
 class CloverCommon(EmulatorMixin, PaymentCommon):

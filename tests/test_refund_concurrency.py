@@ -1,5 +1,4 @@
 import threading
-from contextlib import contextmanager
 from unittest.mock import patch
 
 import requests
@@ -7,61 +6,37 @@ import requests
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.fusion_clover import const
-from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, EmulatorMixin
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, CloverCommittedCommon
 from odoo.addons.fusion_clover.tests.test_refund_common import PAYMENT_LOGGER, REFUND_LOGGER, TX_LOGGER
 
 
 @tagged('post_install', '-at_install')
-class TestCloverCaptureVoidRace(EmulatorMixin, BaseCase):
+class TestCloverCaptureVoidRace(CloverCommittedCommon):
     """A capture and a void of one authorization clicked at once, each in its own committed
     transaction as two workers would run them (issue 15 item 7): one wins, the other is refused,
     and Clover never ends with a charge captured then refunded in the name of a void."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls._start_emulator()
-        with cls._cursor_env() as env:
-            params = env['ir.config_parameter']
-            cls.previous_base_url = params.get_param(const.API_BASE_URL_PARAM)
-            params.set_param(const.API_BASE_URL_PARAM, cls.emulator_url)
-            template = env.ref('fusion_clover.payment_provider_clover')
-            cls.provider_id = template.copy({
-                'name': "Clover (race test)", 'state': 'test', 'capture_manually': True,
-                'clover_pakms_key': cls.identities['pakms_key'], **cls._provider_values(),
-            }).id
-            cls.partner_id = env['res.partner'].create({'name': "Race Customer"}).id
-        cls.addClassCleanup(cls._remove_committed_data)
+    provider_name = "Clover (race test)"
 
     @classmethod
-    def _remove_committed_data(cls):
-        with cls._cursor_env() as env:
-            txs = env['payment.transaction'].search([('provider_id', '=', cls.provider_id)])
-            (txs.child_transaction_ids | txs).unlink()
-            env['payment.provider'].browse(cls.provider_id).unlink()
-            env['res.partner'].browse(cls.partner_id).unlink()
-            env['ir.config_parameter'].set_param(const.API_BASE_URL_PARAM, cls.previous_base_url or False)
+    def _provider_values(cls):
+        return {
+            **super()._provider_values(),
+            'capture_manually': True, 'clover_pakms_key': cls.identities['pakms_key'],
+        }
 
     @classmethod
-    @contextmanager
-    def _cursor_env(cls):
-        """An environment on a new cursor, committed on success like a request's."""
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
+    def _remove_committed_records(cls, env):
+        txs = env['payment.transaction'].search([('provider_id', '=', cls.provider_id)])
+        (txs.child_transaction_ids | txs).unlink()
 
     def setUp(self):
         super().setUp()
         self._emulator('POST', 'reset')
-        token_data = self._emulator('POST', 'oauth/issue', {'merchant_id': self.identities['merchant_id']})
-        with self._cursor_env() as env:
-            provider = env['payment.provider'].browse(self.provider_id)
-            provider.write(provider._clover_token_values(token_data))
+        self._commit_fresh_tokens()
 
     def _authorized_tx_id(self, reference):
         token = requests.post(

@@ -1,66 +1,51 @@
 import time
-from contextlib import contextmanager
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 from odoo.tests.common import get_db_name
 
-from odoo.addons.fusion_clover import const
 from odoo.addons.fusion_clover.models import clover_terminal_runner as runner
-from odoo.addons.fusion_clover.tests.common import EmulatorMixin
+from odoo.addons.fusion_clover.tests.common import CloverCommittedCommon
 
 TERMINALS = 4
 DELAY = 3.0  # Seconds each emulated customer takes to tap.
 
 
 @tagged('post_install', '-at_install')
-class TestCloverTerminalConcurrency(EmulatorMixin, BaseCase):
+class TestCloverTerminalConcurrency(CloverCommittedCommon):
     """Several terminals of one shop paying at once, through the cron's own entry point and real
     cursors: each payment waits in its own thread with no transaction open, so four payments take
     about as long as one. Nothing here runs in a test transaction: the data is committed for the
     class and removed afterwards (as in test_token_concurrency)."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls._start_emulator()
-        shop = cls._emulator('POST', 'merchants', {'name': "Busy Pharmacy", 'devices': TERMINALS})
-        tokens = cls._emulator('POST', 'oauth/issue', {'merchant_id': shop['merchant_id']})
-        with cls._cursor_env() as env:
-            params = env['ir.config_parameter']
-            cls.previous_base_url = params.get_param(const.API_BASE_URL_PARAM)
-            params.set_param(const.API_BASE_URL_PARAM, cls.emulator_url)
-            provider = env.ref('fusion_clover.payment_provider_clover').copy({
-                'name': "Clover (concurrency test)", 'state': 'test', **cls._provider_values(),
-                'clover_merchant_id': shop['merchant_id'],
-            })
-            provider.write(provider._clover_token_values(tokens))
-            cls.provider_id = provider.id
-            cls.partner_id = env['res.partner'].create({'name': "Concurrent Customer"}).id
-        with cls._cursor_env() as env:
-            provider = env['payment.provider'].browse(cls.provider_id)
-            provider.action_clover_sync_terminals()
-            cls.terminal_ids = provider.clover_terminal_ids.ids
-            cls.serials = provider.clover_terminal_ids.mapped('serial_number')
-        cls.addClassCleanup(cls._remove_committed_data)
+    provider_name = "Clover (concurrency test)"
 
     @classmethod
-    def _remove_committed_data(cls):
-        with cls._cursor_env() as env:
-            env.cr.execute("DELETE FROM payment_transaction WHERE provider_id = %s", [cls.provider_id])
-            env['clover.terminal'].with_context(active_test=False).browse(cls.terminal_ids).unlink()
-            env['payment.provider'].browse(cls.provider_id).unlink()
-            env['res.partner'].browse(cls.partner_id).unlink()
-            env['ir.config_parameter'].set_param(const.API_BASE_URL_PARAM, cls.previous_base_url or False)
+    def _start_emulator(cls):
+        super()._start_emulator()
+        cls.shop = cls._emulator('POST', 'merchants', {'name': "Busy Pharmacy", 'devices': TERMINALS})
 
     @classmethod
-    @contextmanager
-    def _cursor_env(cls):
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
+    def _provider_values(cls):
+        return {**super()._provider_values(), 'clover_merchant_id': cls.shop['merchant_id']}
+
+    def setUp(self):
+        super().setUp()
+        self._commit_fresh_tokens(self.shop['merchant_id'])
+        with self._cursor_env() as env:
+            provider = env['payment.provider'].browse(self.provider_id)
+            if not provider.clover_terminal_ids:
+                provider.action_clover_sync_terminals()
+            self.terminal_ids = provider.clover_terminal_ids.ids
+            self.serials = provider.clover_terminal_ids.mapped('serial_number')
+
+    @classmethod
+    def _remove_committed_records(cls, env):
+        env.cr.execute("DELETE FROM payment_transaction WHERE provider_id = %s", [cls.provider_id])
+        env['clover.terminal'].with_context(active_test=False).search([
+            ('provider_id', '=', cls.provider_id),
+        ]).unlink()
 
     def test_terminals_paying_at_once_take_the_time_of_one(self):
         for serial in self.serials:

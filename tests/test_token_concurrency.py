@@ -1,6 +1,5 @@
 import threading
 import time
-from contextlib import contextmanager
 from functools import partial
 from unittest.mock import patch
 
@@ -10,55 +9,24 @@ from odoo import SUPERUSER_ID, api
 from odoo.fields import Command
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo.tests import tagged
 
-from odoo.addons.fusion_clover import const
 from odoo.addons.fusion_clover.models.payment_provider import CloverAPIError
-from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, EmulatorMixin
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA, CloverCommittedCommon
 
 
 @tagged('post_install', '-at_install')
-class TestCloverTokenConcurrency(EmulatorMixin, BaseCase):
+class TestCloverTokenConcurrency(CloverCommittedCommon):
     """Refreshes across real transactions: each worker and each business transaction has its own
     cursor, as in production, so nothing here runs inside a test transaction. The provider and the
     settings it needs are committed for the class and removed afterwards."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls._start_emulator()
-        with cls._cursor_env() as env:
-            params = env['ir.config_parameter']
-            cls.previous_base_url = params.get_param(const.API_BASE_URL_PARAM)
-            params.set_param(const.API_BASE_URL_PARAM, cls.emulator_url)
-            template = env.ref('fusion_clover.payment_provider_clover')
-            cls.provider_id = template.copy({
-                'name': "Clover (concurrency test)", 'state': 'test', **cls._provider_values(),
-            }).id
-        cls.addClassCleanup(cls._remove_committed_data)
-
-    @classmethod
-    def _remove_committed_data(cls):
-        with cls._cursor_env() as env:
-            env['payment.provider'].browse(cls.provider_id).unlink()
-            env['ir.config_parameter'].set_param(const.API_BASE_URL_PARAM, cls.previous_base_url or False)
-
-    @classmethod
-    @contextmanager
-    def _cursor_env(cls):
-        """An environment on a new cursor, committed on success like a request's."""
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
+    provider_name = "Clover (concurrency test)"
 
     def setUp(self):
         super().setUp()
         self._emulator('POST', 'reset')
-        token_data = self._emulator('POST', 'oauth/issue', {'merchant_id': self.identities['merchant_id']})
-        with self._cursor_env() as env:
-            provider = env['payment.provider'].browse(self.provider_id)
-            provider.write(provider._clover_token_values(token_data))
+        self._commit_fresh_tokens()
         self._expire_stored_token()
 
     def _expire_stored_token(self):
