@@ -22,7 +22,7 @@ class TestCloverTerminalConcurrency(CloverCommittedCommon):
     provider_name = "Clover (concurrency test)"
 
     @classmethod
-    def _start_emulator(cls):
+    def _start_emulator(cls):  # pylint: disable=missing-return
         super()._start_emulator()
         cls.shop = cls._emulator('POST', 'merchants', {'name': "Busy Pharmacy", 'devices': TERMINALS})
 
