@@ -23,6 +23,16 @@ class TestCloverApiRequest(CloverCommon):
     def _last_request(self, path):
         return self._emulator('GET', 'requests', path=path)['requests'][-1]
 
+    def _legacy_token(self):
+        """Return a never-expiring legacy REST token, exchanged from a v1 code as old installs did."""
+        code = self._emulator('POST', 'oauth/codes', {
+            'merchant_id': self.identities['merchant_id'], 'legacy': True,
+        })['code']
+        return self.provider._clover_api_request('oauth', 'POST', '/oauth/token', params={
+            'client_id': self.identities['app_id'], 'client_secret': self.identities['app_secret'],
+            'code': code,
+        })['access_token']
+
     def _expire_soon(self, seconds=30):
         self.provider.clover_oauth_token_expiry = fields.Datetime.now() + timedelta(seconds=seconds)
 
@@ -62,13 +72,7 @@ class TestCloverApiRequest(CloverCommon):
         self.assertEqual(headers['authorization'], f'Bearer {self.provider.clover_oauth_access_token}')
 
     def test_legacy_token_comes_before_private_key(self):
-        code = self._emulator('POST', 'oauth/codes', {
-            'merchant_id': self.identities['merchant_id'], 'legacy': True,
-        })['code']
-        legacy = self.provider._clover_api_request('oauth', 'POST', '/oauth/token', params={
-            'client_id': self.identities['app_id'], 'client_secret': self.identities['app_secret'],
-            'code': code,
-        })['access_token']
+        legacy = self._legacy_token()
         self.provider.write({
             **self.provider._clover_disconnected_values(),
             'clover_merchant_id': self.identities['merchant_id'],
@@ -271,13 +275,7 @@ class TestCloverApiRequest(CloverCommon):
         return patch.object(registry, 'cursor', side_effect=registry.cursor)
 
     def test_calls_without_oauth_open_no_other_cursor(self):
-        code = self._emulator('POST', 'oauth/codes', {
-            'merchant_id': self.identities['merchant_id'], 'legacy': True,
-        })['code']
-        legacy = self.provider._clover_api_request('oauth', 'POST', '/oauth/token', params={
-            'client_id': self.identities['app_id'], 'client_secret': self.identities['app_secret'],
-            'code': code,
-        })['access_token']
+        legacy = self._legacy_token()
         cases = (('private key', {'clover_api_key': self.identities['private_key']}),
                  ('legacy token', {'clover_rest_api_token': legacy}))
         for name, credential in cases:

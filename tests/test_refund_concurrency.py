@@ -1,10 +1,8 @@
 import threading
-from unittest.mock import patch
 
 import requests
 
 from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -78,11 +76,7 @@ class TestCloverCaptureVoidRace(CloverCommittedCommon):
                 errors.append(repr(error))
 
         threads = [threading.Thread(target=worker, args=(op,)) for op in ('_capture', '_void')]
-        with patch.object(Registry, '_lock', DummyRLock()):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+        self._run_threads(threads)
         self.assertEqual(errors, [])
         with self._cursor_env() as env:
             tx = env['payment.transaction'].browse(tx_id)

@@ -1,13 +1,11 @@
 import threading
 import time
 from functools import partial
-from unittest.mock import patch
 
 import requests
 
 from odoo import SUPERUSER_ID, api
 from odoo.fields import Command
-from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
 from odoo.tests import tagged
 
@@ -55,13 +53,7 @@ class TestCloverTokenConcurrency(CloverCommittedCommon):
                 errors.append(repr(error))
 
         threads = [threading.Thread(target=worker) for _ in range(workers)]
-        # The test runner holds the registry lock for the whole run; HTTP test workers get past it
-        # the same way (see HttpCase's registry test mode).
-        with patch.object(Registry, '_lock', DummyRLock()):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+        self._run_threads(threads)
         self.assertEqual(errors, [])
         self.assertEqual(results, [self.identities['merchant_id']] * workers)
         self.assertEqual(self._counters()['refreshes'], 1)
@@ -183,12 +175,8 @@ class TestCloverTokenConcurrency(CloverCommittedCommon):
                 errors.append(repr(error))
 
         threads = [threading.Thread(target=submission, args=payment) for payment in payments]
-        with patch.object(Registry, '_lock', DummyRLock()), \
-                self.assertNoLogs('odoo.sql_db', level='ERROR'):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+        with self.assertNoLogs('odoo.sql_db', level='ERROR'):
+            self._run_threads(threads)
         return states, errors
 
     def _delete_transaction(self, tx_id):

@@ -7,6 +7,8 @@ import os
 
 import requests
 
+from odoo.addons.fusion_clover.tests.common import APPROVED_VISA
+
 EMULATOR_URL = os.environ['FUSION_CLOVER_EMULATOR_URL']
 ODOO_URL = os.environ.get('FUSION_CLOVER_DEMO_ODOO_URL', 'http://127.0.0.1:8069')
 TRY_FILE = os.environ.get('FUSION_CLOVER_DEMO_TRY_FILE')
@@ -134,7 +136,7 @@ def try_refund(provider, partner):
             'invoice_line_ids': [(0, 0, {'name': "Rollator, folding", 'quantity': 1, 'price_unit': 189.00})],
         })
         invoice.action_post()
-        card = {'number': '4242424242424242', 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}
+        card = {'number': APPROVED_VISA, 'exp_month': '12', 'exp_year': '2031', 'cvv': '123'}
         token = requests.post(
             f'{EMULATOR_URL}/v1/tokens', json={'card': card}, timeout=5,
             headers={'apikey': provider.clover_pakms_key},
