@@ -410,11 +410,8 @@ class PaymentTransaction(models.Model):
     def _clover_refund_all_that_remains(self, charge_id, amount, error):
         """Refund with the bare `{"charge"}` body once Clover refused the amount, if and only if
         what remains on the charge at Clover is this very refund."""
-        charge = self.provider_id._clover_api_request(
-            'ecommerce', 'GET', f'/v1/charges/{charge_id}', reference=self.reference,
-        )
-        captured = charge.get('amount_captured', charge['amount'] if charge.get('captured') else 0)
-        remaining = captured - charge.get('amount_refunded', 0)
+        balance = self.source_transaction_id._clover_fetch_balance()
+        remaining = balance['captured'] - balance['refunded']
         if remaining != amount:
             raise ValidationError(self.env._(
                 "Clover refused a refund with an amount (%(error)s). This Clover account only "
