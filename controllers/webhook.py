@@ -54,16 +54,14 @@ class CloverWebhookController(http.Controller):
         if body is None:
             return self._clover_refuse(413, f"body larger than {MAX_WEBHOOK_BYTES} bytes")
         header = request.httprequest.headers.get(AUTH_HEADER)
-        providers = request.env['payment.provider'].sudo().search(
-            [('code', '=', 'clover'), ('state', '!=', 'disabled')]
-        )
-        authenticated = self._clover_authenticated_providers(providers, header, body)
+        keys = request.env['clover.webhook.event'].sudo()._clover_webhook_keys()
+        authenticated = self._clover_authenticated_providers(keys, header, body)
         if not authenticated:
             # Only a body as small as the verification body is parsed before authentication.
             data = _loads(body) if len(body) <= MAX_VERIFICATION_BYTES else None
             if self._clover_is_verification(data):
                 return self._clover_log_verification(data['verificationCode'])
-            return self._clover_refuse(*self._clover_refusal(providers, header))
+            return self._clover_refuse(*self._clover_refusal(keys, header))
         data = _loads(body)
         if self._clover_is_verification(data):
             return self._clover_log_verification(data['verificationCode'])
@@ -74,11 +72,11 @@ class CloverWebhookController(http.Controller):
         return self._clover_record(authenticated, events)
 
     @staticmethod
-    def _clover_refusal(providers, header):
+    def _clover_refusal(keys, header):
         """Return the status and the logged reason of refusing an unauthenticated webhook."""
         if not header:
             return 401, f"no {AUTH_HEADER} header"
-        if not any(p.sudo().clover_webhook_auth_code or p.sudo().clover_app_secret for p in providers):
+        if not any(key.auth_code or key.app_secret for key in keys):
             return 403, "no webhook auth code or app secret is configured"
         return 403, f"wrong {AUTH_HEADER}"
 
@@ -101,12 +99,12 @@ class CloverWebhookController(http.Controller):
         return body if len(body) <= MAX_WEBHOOK_BYTES else None
 
     @staticmethod
-    def _clover_authenticated_providers(providers, header, body):
-        """Return the providers whose webhook auth code, or HMAC of `body` with their app secret,
-        is `header`; compared in constant time."""
+    def _clover_authenticated_providers(keys, header, body):
+        """Return the `CloverWebhookKeys` whose webhook auth code, or HMAC of `body` with their
+        app secret, is `header`; compared in constant time."""
         if not header:
-            return providers.browse()
-        return providers.filtered(lambda p: clover_header_matches(p.sudo(), header, body))
+            return []
+        return [key for key in keys if clover_header_matches(key, header, body)]
 
     @staticmethod
     def _clover_is_verification(data):
@@ -125,14 +123,14 @@ class CloverWebhookController(http.Controller):
         )
         return request.make_response('ok', status=200)
 
-    def _clover_record(self, providers, events):
+    def _clover_record(self, keys, events):
         """Record the events of the merchants these providers hold and trigger their processing.
 
         A batch naming none of them is not for this Odoo: it is refused and nothing is recorded.
         """
         provider_by_merchant = {}
-        for provider in providers.sorted('id'):
-            provider_by_merchant.setdefault(provider.clover_merchant_id, provider)
+        for key in keys:  # Oldest provider first: it keeps a merchant two providers hold.
+            provider_by_merchant.setdefault(key.merchant_id, key.provider_id)
         ours = [event for event in events if event['merchant_id'] in provider_by_merchant]
         if not ours:
             return self._clover_refuse(403, "no merchant of this Odoo in the batch")
@@ -161,17 +159,19 @@ def _loads(body):
         return None
 
 
-def clover_header_matches(provider_sudo, header, body):
+def clover_header_matches(keys, header, body):
     """Whether `X-Clover-Auth` is the provider's static webhook code or the HMAC of the body.
+
+    :param keys: The provider's `CloverWebhookKeys`.
 
     Compared as bytes: a header may hold any character, and comparing text that is not ASCII
     is not constant-time (Python refuses it).
     """
     sent = header.encode('utf-8', 'surrogateescape')
-    code = provider_sudo.clover_webhook_auth_code
+    code = keys.auth_code
     if code and consteq(sent, code.encode()):
         return True
-    secret = provider_sudo.clover_app_secret
+    secret = keys.app_secret
     return bool(secret) and consteq(sent.lower(), clover_body_signature(secret, body).encode())
 
 

@@ -1,4 +1,5 @@
 import hashlib
+from collections import namedtuple
 from datetime import UTC, datetime
 
 from odoo import api, fields, models
@@ -17,6 +18,10 @@ BATCH_SIZE = 50
 # Clover unreachable or refusing: an event is tried this many times (one per cron run) before
 # it is left failed for a person to look at; the reconciliation cron still settles its payment.
 MAX_ATTEMPTS = 5
+
+# What authenticates a webhook for one enabled Clover provider (see `_clover_webhook_keys`).
+CloverWebhookKeys = namedtuple('CloverWebhookKeys', 'provider_id merchant_id auth_code app_secret')
+_KEY_FIELDS = ['code', 'state', 'clover_merchant_id', 'clover_webhook_auth_code', 'clover_app_secret']
 
 
 class CloverWebhookEvent(models.Model):
@@ -64,13 +69,30 @@ class CloverWebhookEvent(models.Model):
     # === INTAKE === #
 
     @api.model
+    def _clover_webhook_keys(self):
+        """Return the `CloverWebhookKeys` of every enabled Clover provider, oldest first.
+
+        Read in one plain query: every webhook pays for this read, forged ones included, and the
+        ORM's search and fetch of these fields cost as much as the rest of the request
+        (bench/webhook_ingest.py). The secrets are only compared, never returned to a caller.
+        """
+        self.env['payment.provider'].flush_model(_KEY_FIELDS)
+        self.env.cr.execute(SQL(
+            """SELECT id, clover_merchant_id, clover_webhook_auth_code, clover_app_secret
+                 FROM payment_provider
+                WHERE code = 'clover' AND state != 'disabled'
+             ORDER BY id"""
+        ))
+        return [CloverWebhookKeys(*row) for row in self.env.cr.fetchall()]
+
+    @api.model
     def _clover_record_events(self, provider_by_merchant, events):
         """Record the events of a webhook, once each, and have them processed right after.
 
         One INSERT for the whole batch; an event already recorded (a duplicate delivery) is left
         untouched, so the request that carries it changes nothing.
 
-        :param dict provider_by_merchant: Clover merchant id -> the provider holding it.
+        :param dict provider_by_merchant: Clover merchant id -> the id of the provider holding it.
         :param list events: The parsed events (see `controllers.webhook.clover_parse_events`).
         :return: How many events were new.
         :rtype: int
@@ -79,7 +101,7 @@ class CloverWebhookEvent(models.Model):
         rows = SQL(', ').join(
             SQL(
                 "(%s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s, %s, %s)",
-                self._clover_event_key(event), provider_by_merchant[event['merchant_id']].id,
+                self._clover_event_key(event), provider_by_merchant[event['merchant_id']],
                 event['merchant_id'], event['object_id'], event['event_type'],
                 self._clover_event_time(event['ts']), now, self.env.uid, now, self.env.uid, now,
             )
@@ -100,13 +122,16 @@ class CloverWebhookEvent(models.Model):
     def _clover_trigger_processing(self):
         """Wake the processing cron up now, unless a wake-up is already due: it processes every
         pending event, so a flood of webhooks adds one wake-up, not one per request."""
-        cron = self.env.ref('fusion_clover.cron_clover_process_webhook_events')
+        # The cached id, not `env.ref`, which also reads the cron to check it exists.
+        cron_id = self.env['ir.model.data']._xmlid_to_res_id(
+            'fusion_clover.cron_clover_process_webhook_events', raise_if_not_found=True,
+        )
         self.env.cr.execute(SQL(
             "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
-            cron.id, fields.Datetime.now(),
+            cron_id, fields.Datetime.now(),
         ))
         if not self.env.cr.fetchone():
-            cron._trigger()
+            self.env['ir.cron'].browse(cron_id)._trigger()
 
     @api.model
     def _clover_event_key(self, event):
