@@ -1,7 +1,7 @@
 # Webhook ingest benchmark: how many Clover webhook events a real Odoo server records per second,
 # how many forged webhooks it refuses per second, and what the flood does to /web/login.
 #
-# Run: `bash tools/bench.sh webhook_ingest` (a throwaway database, see /work/plan/NOTES-frontdoor.md).
+# Run: `bash tools/bench.sh webhook_ingest` (a throwaway database; see the README, "Benchmarks").
 # Alone, on a database with fusion_clover installed and an Odoo config file naming it:
 #   FUSION_CLOVER_BENCH_DB=<db> FUSION_CLOVER_BENCH_CONFIG=<odoo.conf> \
 #   FUSION_CLOVER_ODOO=/opt/odoo19 FUSION_CLOVER_PY=~/.local/share/fusion_clover/venv/bin/python \
@@ -13,7 +13,8 @@
 # auth code, then, for a bounded time each, floods POST /payment/clover/webhook from client
 # threads over keep-alive connections: valid firehose bodies (every event new), then bodies with
 # a wrong X-Clover-Auth. Meanwhile one more client times GET /web/login, compared with the same
-# page on the idle server. The server's own CPU time per request (its process group's, from
+# page on the idle server. Last, the same clients flood GET /web/health, Odoo's own route that does
+# nothing: what Odoo's HTTP stack serves at most on this machine, the ceiling of any webhook rate. The server's own CPU time per request (its process group's, from
 # /proc, the login timer's share taken out) is printed too: unlike the rates, it does not depend
 # on what else loads the machine. Everything is loopback; the server, its events and the provider's
 # values are removed or restored at the end.
@@ -145,11 +146,11 @@ class Provider:
 
 
 class Flood:
-    """CLIENTS threads POSTing bodies from `make_body(client, n)` until the time or count bound;
-    one more thread times /web/login meanwhile."""
+    """CLIENTS threads POSTing bodies from `make_body(client, n)` (or GETting `path` when there is
+    no body) until the time or count bound; one more thread times /web/login meanwhile."""
 
-    def __init__(self, port, make_body, auth):
-        self.port, self.make_body, self.auth = port, make_body, auth
+    def __init__(self, port, make_body, auth, path=ROUTE):
+        self.port, self.make_body, self.auth, self.path = port, make_body, auth, path
         self.statuses = {}
         self.sent = 0
         self.lock = threading.Lock()
@@ -180,7 +181,7 @@ class Flood:
         headers = {'Content-Type': 'application/json', 'X-Clover-Auth': self.auth}
         while (number := self._take()) is not None:
             try:
-                status, response = request(connection, 'POST', ROUTE, self.make_body(client, number), headers)
+                status, response = self._request(connection, client, number, headers)
                 if response.getheader('Connection', '').lower() == 'close':
                     connection.close()
             except (OSError, http.client.HTTPException):
@@ -189,6 +190,11 @@ class Flood:
             with self.lock:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
         connection.close()
+
+    def _request(self, connection, client, number, headers):
+        if self.make_body is None:
+            return request(connection, 'GET', self.path)
+        return request(connection, 'POST', self.path, self.make_body(client, number), headers)
 
     def _time_login(self):
         while time.monotonic() < self.stop_at:
@@ -251,6 +257,7 @@ def main():
                                - login_cpu_ms * len(flood.login_times), 0)
             flood.recorded = provider.events() - before
             flood.events = events
+        ceiling = Flood(server.port, None, None, path='/web/health').run()
         print(f"{'flood':<28} {'requests':>9} {'seconds':>8} {'req/s':>8} {'events/s':>9} "
               f"{'Odoo CPU ms/req':>16} {'statuses':<16} {'login median/p95 ms':>20}")
         print(f"{'idle':<28} {'':>9} {'':>8} {'':>8} {'':>9} {'':>16} {'':<16} "
@@ -260,11 +267,14 @@ def main():
                   f"{flood.recorded / flood.elapsed:>9.0f} {flood.cpu_ms / max(flood.sent, 1):>16.1f} "
                   f"{json.dumps(flood.statuses):<16} "
                   f"{median(flood.login_times):>9.1f}/{p95(flood.login_times):<9.1f}")
+        print(f"{'GET /web/health (no-op)':<28} {ceiling.sent:>9} {ceiling.elapsed:>8.2f} "
+              f"{ceiling.sent / ceiling.elapsed:>8.0f} {'':>9} {'':>16} {json.dumps(ceiling.statuses):<16} "
+              f"{median(ceiling.login_times):>9.1f}/{p95(ceiling.login_times):<9.1f}")
         print(f"/web/login costs the server {login_cpu_ms:.1f} ms CPU; taken out of the floods' CPU")
         print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
               "(the rates are what this server got of the machine; CPU per request is its own cost)")
         single, batched, forged = floods.values()
-        for flood, expected in ((single, 200), (batched, 200), (forged, 403)):
+        for flood, expected in ((single, 200), (batched, 200), (forged, 403), (ceiling, 200)):
             if set(flood.statuses) != {expected}:
                 print(f"unexpected statuses {flood.statuses} (expected only {expected})", file=sys.stderr)
         if forged.recorded:
@@ -278,6 +288,12 @@ def main():
                batched.recorded / batched.elapsed >= TARGET_EVENTS)
         result("forged webhooks refused (403)", f"{forged_rate:.0f} requests/s",
                f">= {TARGET_FORGED} requests/s", forged_rate >= TARGET_FORGED)
+        ceiling_rate = ceiling.statuses.get(200, 0) / ceiling.elapsed
+        result("Odoo's own no-op route GET /web/health under the same flood (the ceiling of its HTTP "
+               "stack here)", f"{ceiling_rate:.0f} requests/s", '-', None)
+        for label, rate in (('valid, 1 event per POST', single_rate), ('forged', forged_rate)):
+            result(f"webhook rate as a share of that ceiling ({label})",
+                   f"{100 * rate / ceiling_rate:.0f} %", '-', None)
         for label, flood in (('valid, 1 event per POST', single), ('forged', forged)):
             result(f"Odoo server CPU per webhook request ({label})",
                    f"{flood.cpu_ms / max(flood.sent, 1):.1f} ms", '-', None)
