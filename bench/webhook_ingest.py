@@ -11,13 +11,15 @@
 # It starts `odoo-bin --workers 2` on free loopback ports (no cron thread: only intake is
 # measured, processing waits), gives the database's Clover provider a merchant id and a webhook
 # auth code, then, for a bounded time each, floods POST /payment/clover/webhook from client
-# threads over keep-alive connections: valid firehose bodies (every event new), then bodies with
-# a wrong X-Clover-Auth. Meanwhile one more client times GET /web/login, compared with the same
-# page on the idle server. Last, the same clients flood GET /web/health, Odoo's own route that does
-# nothing: what Odoo's HTTP stack serves at most on this machine, the ceiling of any webhook rate. The server's own CPU time per request (its process group's, from
-# /proc, the login timer's share taken out) is printed too: unlike the rates, it does not depend
-# on what else loads the machine. Everything is loopback; the server, its events and the provider's
-# values are removed or restored at the end.
+# threads (Odoo's prefork workers close each connection after the answer, so every request
+# connects anew): valid firehose bodies (every event new), then bodies with a wrong
+# X-Clover-Auth. Meanwhile one more client times GET /web/login, compared with the same page on
+# the idle server. Last, the same clients flood GET /web/health, Odoo's own route that does
+# nothing: what Odoo's HTTP stack serves at most here, the ceiling of any webhook rate. The
+# server's own CPU time per request (its process group's, from /proc, the login timer's share
+# taken out) is printed too: unlike the rates, it does not depend on what else loads the
+# machine. Everything is loopback; the server, its events and the provider's values are removed
+# or restored at the end.
 import http.client
 import json
 import os
