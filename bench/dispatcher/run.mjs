@@ -20,6 +20,9 @@ const autocannon = fromDispatcher("autocannon");
 
 const WATCHDOG_MS = 180_000;
 const SECRET = "bench-secret-bench-secret-bench-secret-0";
+// The app's webhook auth code: the dispatcher refuses webhooks without it (forgedWebhooks measures that).
+const AUTH_CODE = "bench-auth";
+const AUTHENTIC = { "x-clover-auth": AUTH_CODE };
 const ODOO_HOST = "odoo-a.example.com";
 const THROUGHPUT_SECONDS = 5;
 const ROUNDS = 15;
@@ -46,6 +49,7 @@ async function main() {
         (base, workerd) => webhookThroughput(base, receiver, workerd, FAN_OUT_MERCHANTS, "100 concurrent webhooks → 2 Odoos each", null),
         (base) => healthzBurst(base),
         (base) => forgedStates(base),
+        (base, workerd) => forgedWebhooks(base, receiver, workerd),
         (base) => manyMerchants(base, receiver),
       ])),
       // Memory is measured on a workerd of its own, not one already grown by the load above.
@@ -124,6 +128,7 @@ async function startDispatcher(receiverUrl) {
       CLOVER_APP_ID: "BENCHAPP",
       CLOVER_AUTHORIZE_URL: "https://sandbox.dev.clover.com/oauth/v2/authorize",
       DISPATCHER_PUBLIC_URL: "https://dispatcher.bench.example",
+      CLOVER_WEBHOOK_AUTH_CODE: AUTH_CODE,
     },
     // The Worker logs a line per webhook, as in production; the benchmark does not print them.
     handleRuntimeStdio(stdout, stderr) {
@@ -240,7 +245,7 @@ async function forgedStates(base) {
 async function manyMerchants(base, receiver) {
   const body = firehose(manyMerchantIds);
   await receiver.reset();
-  const timings = await timeRounds(ROUNDS, async () => expectAll([await send(`${base}/clover/webhook`, { method: "POST", body })], 200, "1001 merchants"));
+  const timings = await timeRounds(ROUNDS, async () => expectAll([await send(`${base}/clover/webhook`, { method: "POST", body, headers: AUTHENTIC })], 200, "1001 merchants"));
   const { paths } = await settledStats(receiver);
   const perOdoo = Array.from({ length: MANY_MERCHANT_ODOOS }, (_, i) => paths[`/odoo-many-${i}`]?.count ?? 0);
   const allDelivered = perOdoo.every((count) => count === ROUNDS);
@@ -257,7 +262,7 @@ async function bigBody(base, receiver, workerd) {
   const sha256 = createHash("sha256").update(body).digest("hex");
   const rss = [memoryMb(workerd).rss];
   const timings = await timeRounds(BIG_BODY_ROUNDS, async () => {
-    expectAll([await send(`${base}/clover/webhook`, { method: "POST", body, headers: { "content-type": "application/json" } })], 200, "9.4 MB body");
+    expectAll([await send(`${base}/clover/webhook`, { method: "POST", body, headers: { ...AUTHENTIC, "content-type": "application/json" } })], 200, "9.4 MB body");
     if ((await receiver.stats()).lastSha256 !== sha256) throw new Error("9.4 MB body: forwarded bytes differ");
     rss.push(memoryMb(workerd).rss);
   });
@@ -279,7 +284,7 @@ async function oversizedBody(base, workerd) {
   let outcome = "";
   const [elapsed] = await timeRounds(1, async () => {
     // workerd may answer 413 and close before the client has sent everything; either way nothing is read.
-    outcome = String(await send(`${base}/clover/webhook`, { method: "POST", body })
+    outcome = String(await send(`${base}/clover/webhook`, { method: "POST", body, headers: AUTHENTIC })
       .catch((error) => `connection closed early (${error.cause?.code ?? error.message})`));
     if (outcome !== "413" && !outcome.startsWith("connection closed")) throw new Error(`50 MB body: got ${outcome}`);
   });
@@ -304,7 +309,7 @@ async function webhookThroughput(base, receiver, workerd, merchantIds, scenario,
   const parts = firehose(merchantIds, 1, "P:#").split("#");
   const options = {
     url: `${base}/clover/webhook`, method: "POST", connections: 100,
-    headers: { "content-type": "application/json", "x-clover-auth": "bench-auth" },
+    headers: { "content-type": "application/json", ...AUTHENTIC },
     requests: [{
       setupRequest(request, context) {
         context.id = sent += 1;
@@ -339,6 +344,28 @@ async function webhookThroughput(base, receiver, workerd, merchantIds, scenario,
     measured: `${Math.round(rate)} req/s over ${THROUGHPUT_SECONDS} s, ${drops} drops; ${answered.size} of ${sent} webhooks answered 2xx; deliveries: ${perOdoo}; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; workerd CPU ${cpuPerWebhook.toFixed(3)} ms per webhook`,
     met: (minRate === null || rate >= minRate) && drops === 0,
     cpuPerWebhook,
+  };
+}
+
+// A flood of webhooks with a wrong X-Clover-Auth: all refused at the dispatcher, none reaching an Odoo.
+async function forgedWebhooks(base, receiver, workerd) {
+  const options = {
+    url: `${base}/clover/webhook`, method: "POST", connections: 100, body: firehose([FAN_OUT_MERCHANTS[0]]),
+    headers: { "content-type": "application/json", "x-clover-auth": "forged-bench-auth" },
+  };
+  await autocannon({ ...options, duration: 1 }); // warm-up
+  await receiver.reset();
+  const cpuBefore = cpuMs(workerd);
+  const result = await autocannon({ ...options, duration: THROUGHPUT_SECONDS });
+  const { count: forwarded } = await settledStats(receiver);
+  const refused = result.statusCodeStats?.["403"]?.count ?? 0;
+  const rate = refused / THROUGHPUT_SECONDS;
+  const others = result.requests.sent - refused;
+  return {
+    scenario: "100 concurrent forged webhooks, refused at the dispatcher", original: "—", target: "≥ 1,000 req/s, 0 forwarded",
+    short: `${Math.round(rate).toLocaleString("en")} req/s, ${forwarded} forwarded`,
+    measured: `${Math.round(rate)} req/s 403 over ${THROUGHPUT_SECONDS} s, ${others} other answers or errors, ${forwarded} forwarded to an Odoo; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; workerd CPU ${((cpuMs(workerd) - cpuBefore) / Math.max(refused, 1)).toFixed(3)} ms per request`,
+    met: rate >= 1000 && forwarded === 0,
   };
 }
 

@@ -21,6 +21,7 @@ export interface Env {
   CLOVER_AUTHORIZE_URL?: string;
   DISPATCHER_PUBLIC_URL?: string;
   FORWARD_TIMEOUT_MS?: string;
+  CLOVER_WEBHOOK_AUTH_CODE?: string;
 }
 
 export interface Config {
@@ -37,6 +38,8 @@ export interface Config {
   /** the `redirect_uri` a launch sends to Clover: DISPATCHER_PUBLIC_URL + CALLBACK_PATH */
   redirectUri: string;
   forwardTimeoutMs: number;
+  /** Clover's webhook auth code (one per app), UTF-8; null when not set: Odoo alone authenticates */
+  webhookAuthCode: Uint8Array | null;
 }
 
 /** `message` names the variable but never shows its value, so it can go into a public response. */
@@ -80,6 +83,7 @@ async function parseConfig(env: Env): Promise<Config> {
     authorizeUrl,
     redirectUri: publicOrigin(setting(env, "DISPATCHER_PUBLIC_URL")) + CALLBACK_PATH,
     forwardTimeoutMs: forwardTimeout(env.FORWARD_TIMEOUT_MS),
+    webhookAuthCode: optionalBytes(env.CLOVER_WEBHOOK_AUTH_CODE),
   };
 }
 
@@ -163,6 +167,11 @@ function isHttpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+function optionalBytes(text: string | undefined): Uint8Array | null {
+  const value = text?.trim();
+  return value ? new TextEncoder().encode(value) : null;
 }
 
 function forwardTimeout(text: string | undefined): number {

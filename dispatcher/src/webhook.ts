@@ -1,11 +1,14 @@
 // Clover webhooks: one endpoint for the whole Clover app, fanned out to each merchant's Odoo. The body is
 // read once, parsed once for routing, and forwarded byte for byte: Odoo authenticates it with X-Clover-Auth.
+// Given the app's auth code (CLOVER_WEBHOOK_AUTH_CODE), the dispatcher also refuses forged ones itself.
 import type { Config } from "./config";
 import { textResponse } from "./http";
 import { isObject, parseJsonObject } from "./json";
 
 export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
 const MAX_ODOO_ANSWER_BYTES = 64 * 1024;
+// `{"verificationCode": "<uuid>"}` is about 60 bytes: larger unauthenticated bodies are not parsed.
+const MAX_VERIFICATION_BYTES = 256;
 const FORWARDED_HEADERS = ["content-type", "x-clover-auth"];
 const LOGGED_UNKNOWN_IDS = 20;
 const LOGGED_LOST_EVENTS = 100;
@@ -28,6 +31,8 @@ type Attempt =
 export async function handleWebhook(request: Request, config: Config): Promise<Response> {
   const body = await readBounded(request, MAX_WEBHOOK_BYTES);
   if (!body) return textResponse(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  const refusal = config.webhookAuthCode && refuseUnauthenticated(request.headers.get("x-clover-auth"), body, config.webhookAuthCode);
+  if (refusal) return refusal;
   const event = parseJsonObject(body, dropArrayElements);
   if (!event) return textResponse(400, "body is not a JSON object");
   const routes = typeof event.verificationCode === "string"
@@ -39,6 +44,22 @@ export async function handleWebhook(request: Request, config: Config): Promise<R
   // Every lost forward has logged itself; success is in the runtime's own request log, not repeated here.
   // Always 200: one customer's outage must not look like the dispatcher failing to Clover (see README).
   return textResponse(200, "ok");
+}
+
+// With the app's auth code configured, a webhook without it is refused here, before any Odoo spends a worker on
+// it; only the verification body, which Clover sends before the code exists, passes without. Null: let it pass.
+function refuseUnauthenticated(header: string | null, body: Uint8Array, code: Uint8Array): Response | null {
+  if (header !== null && sameBytes(new TextEncoder().encode(header), code)) return null;
+  if (body.byteLength <= MAX_VERIFICATION_BYTES && typeof parseJsonObject(body)?.verificationCode === "string") return null;
+  const [status, reason] = header === null ? [401, "no X-Clover-Auth"] : [403, "wrong X-Clover-Auth"];
+  console.warn(`webhook: refused (${status}), ${reason}; nothing forwarded`);
+  return textResponse(status, status === 401 ? "unauthorized" : "forbidden");
+}
+
+// Constant time. timingSafeEqual needs equal lengths: a guess of another length still costs one comparison.
+function sameBytes(sent: Uint8Array, code: Uint8Array): boolean {
+  if (sent.byteLength !== code.byteLength) return !crypto.subtle.timingSafeEqual(code, code);
+  return crypto.subtle.timingSafeEqual(sent, code);
 }
 
 // Null when the body exceeds `limit`. A declared length is enforced by the runtime's HTTP parser, so it is

@@ -268,3 +268,72 @@ describe("POST /clover/webhook input limits", () => {
     expect([response.status, await response.text()]).toEqual([400, "body is not a JSON object\n"]);
   });
 });
+
+describe("POST /clover/webhook with CLOVER_WEBHOOK_AUTH_CODE set", () => {
+  const authEnv = (prefix: string, code = AUTH) => routedEnv(prefix, { MA1: "odoo-a", MB1: "odoo-b" }, { CLOVER_WEBHOOK_AUTH_CODE: code });
+
+  it("forwards a webhook carrying the code, byte for byte with the header", async () => {
+    const prefix = uniquePrefix();
+    const body = firehose(["MA1"]);
+    expect((await post(body, authEnv(prefix))).status).toBe(200);
+    expect(await received(prefix)).toEqual([
+      { path: `/${prefix}/odoo-a`, bytes: body.length, sha256: await sha256Hex(body), contentType: JSON_TYPE, cloverAuth: AUTH },
+    ]);
+  });
+
+  it("refuses a webhook without the header (401) and forwards nothing", async () => {
+    const prefix = uniquePrefix();
+    const warn = vi.spyOn(console, "warn");
+    const response = await call("/clover/webhook", { method: "POST", body: firehose(["MA1"]), headers: { "content-type": JSON_TYPE } }, authEnv(prefix));
+    expect([response.status, await response.text()]).toEqual([401, "unauthorized\n"]);
+    expect(await received(prefix)).toEqual([]);
+    expect(warn).toHaveBeenCalledWith("webhook: refused (401), no X-Clover-Auth; nothing forwarded");
+  });
+
+  it.each([
+    ["another code", "forged-code"],
+    ["the code with a character more", `${AUTH}x`],
+    ["the code without its last character", AUTH.slice(0, -1)],
+    ["the code with its last character changed", `${AUTH.slice(0, -1)}3`],
+    ["an empty header", ""],
+  ])("refuses %s (403), forwards nothing and logs no header value", async (_name, sent) => {
+    const prefix = uniquePrefix();
+    const warn = vi.spyOn(console, "warn");
+    const response = await post(firehose(["MA1", "MB1"]), authEnv(prefix), { "x-clover-auth": sent });
+    expect([response.status, await response.text()]).toEqual([403, "forbidden\n"]);
+    expect(await received(prefix)).toEqual([]);
+    expect(warn).toHaveBeenCalledWith("webhook: refused (403), wrong X-Clover-Auth; nothing forwarded");
+    const logged = warn.mock.calls.flat().join("\n");
+    if (sent) expect(logged).not.toContain(sent);
+    expect(logged).not.toContain(AUTH);
+  });
+
+  it("still forwards the verification body without a header to every Odoo", async () => {
+    const prefix = uniquePrefix();
+    const body = JSON.stringify({ verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11" });
+    const response = await call("/clover/webhook", { method: "POST", body, headers: { "content-type": JSON_TYPE } }, authEnv(prefix));
+    expect(response.status).toBe(200);
+    expect((await received(prefix)).map((record) => record.path).sort()).toEqual([`/${prefix}/odoo-a`, `/${prefix}/odoo-b`]);
+  });
+
+  it("does not parse a large unauthenticated body for a verification code", async () => {
+    const prefix = uniquePrefix();
+    const body = JSON.stringify({ verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11", padding: "x".repeat(300) });
+    const response = await call("/clover/webhook", { method: "POST", body, headers: { "content-type": JSON_TYPE } }, authEnv(prefix));
+    expect(response.status).toBe(401);
+    expect(await received(prefix)).toEqual([]);
+  });
+
+  it("treats a blank code as not set: Odoo alone authenticates", async () => {
+    const prefix = uniquePrefix();
+    const body = firehose(["MA1"]);
+    expect((await post(body, authEnv(prefix, "   "), { "x-clover-auth": "anything" })).status).toBe(200);
+    expect((await received(prefix)).map((record) => record.cloverAuth)).toEqual(["anything"]);
+  });
+
+  it("takes the code trimmed of surrounding spaces", async () => {
+    const prefix = uniquePrefix();
+    expect((await post(firehose(["MA1"]), authEnv(prefix, ` ${AUTH} `))).status).toBe(200);
+    expect(await received(prefix)).toHaveLength(1);
+  });
+});
