@@ -159,19 +159,19 @@ def _loads(body):
         return None
 
 
-def clover_header_matches(keys, header, body):
+def clover_header_matches(key, header, body):
     """Whether `X-Clover-Auth` is the provider's static webhook code or the HMAC of the body.
-
-    :param keys: The provider's `CloverWebhookKeys`.
 
     Compared as bytes: a header may hold any character, and comparing text that is not ASCII
     is not constant-time (Python refuses it).
+
+    :param key: The provider's `CloverWebhookKeys`.
     """
     sent = header.encode('utf-8', 'surrogateescape')
-    code = keys.auth_code
+    code = key.auth_code
     if code and consteq(sent, code.encode()):
         return True
-    secret = keys.app_secret
+    secret = key.app_secret
     return bool(secret) and consteq(sent.lower(), clover_body_signature(secret, body).encode())
 
 

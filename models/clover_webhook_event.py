@@ -74,7 +74,7 @@ class CloverWebhookEvent(models.Model):
 
         Read in one plain query: every webhook pays for this read, forged ones included, and the
         ORM's search and fetch of these fields cost as much as the rest of the request
-        (bench/webhook_ingest.py). The secrets are only compared, never returned to a caller.
+        (bench/webhook_ingest.py). Callers only compare the secrets: never log nor answer them.
         """
         self.env['payment.provider'].flush_model(_KEY_FIELDS)
         self.env.cr.execute(SQL(
