@@ -83,7 +83,7 @@ async function parseConfig(env: Env): Promise<Config> {
     authorizeUrl,
     redirectUri: publicOrigin(setting(env, "DISPATCHER_PUBLIC_URL")) + CALLBACK_PATH,
     forwardTimeoutMs: forwardTimeout(env.FORWARD_TIMEOUT_MS),
-    webhookAuthCode: optionalBytes(env.CLOVER_WEBHOOK_AUTH_CODE),
+    webhookAuthCode: optionalCode(env, "CLOVER_WEBHOOK_AUTH_CODE"),
   };
 }
 
@@ -169,9 +169,14 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function optionalBytes(text: string | undefined): Uint8Array | null {
-  const value = text?.trim();
-  return value ? new TextEncoder().encode(value) : null;
+// Unset, Odoo alone authenticates webhooks. Set but blank is a mistake (a secret put empty), not a wish to stop
+// checking: it fails loud rather than silently forwarding forged webhooks.
+function optionalCode(env: Env, name: keyof Env): Uint8Array | null {
+  const text = env[name];
+  if (text === undefined) return null;
+  const value = text.trim();
+  if (!value) throw new ConfigError(`${name} is blank: remove it, or set it to the Clover Auth Code`);
+  return new TextEncoder().encode(value);
 }
 
 function forwardTimeout(text: string | undefined): number {

@@ -9,6 +9,7 @@ export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
 const MAX_ODOO_ANSWER_BYTES = 64 * 1024;
 // `{"verificationCode": "<uuid>"}` is about 60 bytes: larger unauthenticated bodies are not parsed.
 const MAX_VERIFICATION_BYTES = 256;
+const VERIFICATION_CODE = /^[A-Za-z0-9-]{1,64}$/;
 const FORWARDED_HEADERS = ["content-type", "x-clover-auth"];
 const LOGGED_UNKNOWN_IDS = 20;
 const LOGGED_LOST_EVENTS = 100;
@@ -31,13 +32,16 @@ type Attempt =
 export async function handleWebhook(request: Request, config: Config): Promise<Response> {
   const body = await readBounded(request, MAX_WEBHOOK_BYTES);
   if (!body) return textResponse(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
-  const refusal = config.webhookAuthCode && refuseUnauthenticated(request.headers.get("x-clover-auth"), body, config.webhookAuthCode);
-  if (refusal) return refusal;
+  const header = request.headers.get("x-clover-auth");
+  const code = config.webhookAuthCode;
+  const authenticated = !code || (header !== null && sameBytes(new TextEncoder().encode(header), code));
+  // Only a body as small as the verification body is parsed before authentication.
+  if (!authenticated && body.byteLength > MAX_VERIFICATION_BYTES) return refuse(header);
   const event = parseJsonObject(body, dropArrayElements);
+  const verificationCode = verificationCodeOf(event);
+  if (!authenticated && verificationCode === null) return refuse(header);
   if (!event) return textResponse(400, "body is not a JSON object");
-  const routes = typeof event.verificationCode === "string"
-    ? announceVerification(event.verificationCode, config)
-    : routeEvent(event, config);
+  const routes = verificationCode === null ? routeEvent(event, config) : announceVerification(verificationCode, config);
   const headers = forwardedHeaders(request.headers);
   const lost = new LostEvents(body);
   await Promise.all(routes.map((route) => forward(route, body, headers, config.forwardTimeoutMs, lost)));
@@ -46,11 +50,16 @@ export async function handleWebhook(request: Request, config: Config): Promise<R
   return textResponse(200, "ok");
 }
 
-// With the app's auth code configured, a webhook without it is refused here, before any Odoo spends a worker on
-// it; only the verification body, which Clover sends before the code exists, passes without. Null: let it pass.
-function refuseUnauthenticated(header: string | null, body: Uint8Array, code: Uint8Array): Response | null {
-  if (header !== null && sameBytes(new TextEncoder().encode(header), code)) return null;
-  if (body.byteLength <= MAX_VERIFICATION_BYTES && typeof parseJsonObject(body)?.verificationCode === "string") return null;
+// Odoo's rule, so that what passes here unauthenticated is exactly what Odoo accepts unauthenticated: the one
+// key `verificationCode`, holding a code of the shape Clover sends (a UUID), nothing else. Null: not that body.
+function verificationCodeOf(event: CloverEvent | null): string | null {
+  if (!event || Object.keys(event).length !== 1) return null;
+  const code = event.verificationCode;
+  return typeof code === "string" && VERIFICATION_CODE.test(code) ? code : null;
+}
+
+// With the app's auth code configured, a webhook without it is refused here, before any Odoo spends a worker on it.
+function refuse(header: string | null): Response {
   const [status, reason] = header === null ? [401, "no X-Clover-Auth"] : [403, "wrong X-Clover-Auth"];
   console.warn(`webhook: refused (${status}), ${reason}; nothing forwarded`);
   return textResponse(status, status === 401 ? "unauthorized" : "forbidden");

@@ -137,6 +137,8 @@ describe("configuration errors", () => {
     ["bad authorize URL", { CLOVER_AUTHORIZE_URL: "sandbox.dev.clover.com" }, "CLOVER_AUTHORIZE_URL is not an http(s) URL"],
     ["bad timeout", { FORWARD_TIMEOUT_MS: "5s" }, "FORWARD_TIMEOUT_MS must be an integer from 100 to 60000"],
     ["missing public URL", { DISPATCHER_PUBLIC_URL: undefined }, "DISPATCHER_PUBLIC_URL is not set"],
+    ...["", "   "].map((value): [string, Env, string] =>
+      [`webhook auth code ${JSON.stringify(value)}`, { CLOVER_WEBHOOK_AUTH_CODE: value }, "CLOVER_WEBHOOK_AUTH_CODE is blank: remove it, or set it to the Clover Auth Code"]),
     ...["dispatch.example.com", "ftp://dispatch.example.com", "https://dispatch.example.com/clover", "https://dispatch.example.com/?x=1",
       "https://dispatch.example.com/#top", "https://user@dispatch.example.com", "https://dispatch.example.com?"].map((value): [string, Env, string] =>
       [`public URL ${value}`, { DISPATCHER_PUBLIC_URL: value }, "DISPATCHER_PUBLIC_URL must be the Worker's public origin, like https://dispatcher.example.com"]),

@@ -85,6 +85,15 @@ describe("POST /clover/webhook forwarding", () => {
     expect(banner).toContain('"5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11"');
     expect(banner).toMatch(/^={20,}\n/);
   });
+
+  it("routes a body with a code and more keys as an event: no banner, only its merchants' Odoo", async () => {
+    const prefix = uniquePrefix();
+    const warn = vi.spyOn(console, "warn");
+    const body = JSON.stringify({ verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11", merchantId: "MA1" });
+    expect((await post(body, routedEnv(prefix, { MA1: "odoo-a", MB1: "odoo-b" }))).status).toBe(200);
+    expect((await received(prefix)).map((record) => record.path)).toEqual([`/${prefix}/odoo-a`]);
+    expect(warn.mock.calls.flat().join("\n")).not.toContain("VERIFICATION CODE");
+  });
 });
 
 describe("POST /clover/webhook when an Odoo misbehaves", () => {
@@ -324,11 +333,20 @@ describe("POST /clover/webhook with CLOVER_WEBHOOK_AUTH_CODE set", () => {
     expect(await received(prefix)).toEqual([]);
   });
 
-  it("treats a blank code as not set: Odoo alone authenticates", async () => {
+  it.each([
+    ["another key beside the code", { verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11", merchants: { MA1: [] } }],
+    ["a code with characters Clover never sends", { verificationCode: "5220ecf5\n0d3a" }],
+    ["a code longer than 64 characters", { verificationCode: "a".repeat(65) }],
+    ["an empty code", { verificationCode: "" }],
+    ["a code that is not a string", { verificationCode: 5220 }],
+  ])("refuses, unauthenticated, a small body with %s (401), as Odoo would", async (_name, payload) => {
     const prefix = uniquePrefix();
-    const body = firehose(["MA1"]);
-    expect((await post(body, authEnv(prefix, "   "), { "x-clover-auth": "anything" })).status).toBe(200);
-    expect((await received(prefix)).map((record) => record.cloverAuth)).toEqual(["anything"]);
+    const warn = vi.spyOn(console, "warn");
+    const body = JSON.stringify(payload);
+    const response = await call("/clover/webhook", { method: "POST", body, headers: { "content-type": JSON_TYPE } }, authEnv(prefix));
+    expect(response.status).toBe(401);
+    expect(await received(prefix)).toEqual([]);
+    expect(warn.mock.calls.flat().join("\n")).not.toContain("VERIFICATION CODE");
   });
 
   it("takes the code trimmed of surrounding spaces", async () => {
