@@ -87,6 +87,13 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
         with self.assertLogs(WEBHOOK_LOGGER, logging.WARNING):
             self.assertEqual(self._emulator_delivers('webhooks/verify')['status'], 200)
 
+    def test_disabled_provider_authenticates_nothing(self):
+        """Disabling the provider is how an admin stops a leaked code at once: its secrets, still
+        stored, no longer open the route."""
+        self.provider.state = 'disabled'
+        response = self._refused_post(self._one_event())
+        self._assert_refused(response, 403, "no webhook auth code or app secret is configured")
+
     def test_get_is_refused(self):
         response = self.url_open(WEBHOOK_ROUTE, headers={'X-Clover-Auth': self.auth_code})
         self.assertEqual(response.status_code, 405)
