@@ -41,7 +41,7 @@ export async function handleWebhook(request: Request, config: Config): Promise<R
   const verificationCode = verificationCodeOf(event);
   if (!authenticated && verificationCode === null) return refuse(header);
   if (!event) return textResponse(400, "body is not a JSON object");
-  const routes = verificationCode === null ? routeEvent(event, config) : announceVerification(verificationCode, config);
+  const routes = verificationCode === null ? routeEvent(event, config) : announceVerification(verificationCode, authenticated, config);
   const headers = forwardedHeaders(request.headers);
   const lost = new LostEvents(body);
   await Promise.all(routes.map((route) => forward(route, body, headers, config.forwardTimeoutMs, lost)));
@@ -113,16 +113,21 @@ function dropArrayElements(this: unknown, _key: string, value: unknown): unknown
   return Array.isArray(this) ? null : value;
 }
 
-// Clover shows the code once, and every Odoo must be able to log it too, so it goes to all of them.
-function announceVerification(code: string, config: Config): Route[] {
+// Clover shows the code once, and before the app's auth code exists every Odoo must be able to log it too, so
+// it goes to all of them. Once CLOVER_WEBHOOK_AUTH_CODE is set, verification is done and its operator reads
+// this log: an unauthenticated body then reaches no Odoo, else one forged request would become one per Odoo.
+function announceVerification(code: string, authenticated: boolean, config: Config): Route[] {
+  const forwarded = !config.webhookAuthCode || authenticated;
   console.warn([
     BANNER,
     `CLOVER WEBHOOK VERIFICATION CODE: ${JSON.stringify(code)}`,
     "Paste it in Clover's Developer Dashboard > App Settings > Webhooks, then press Verify.",
-    `Forwarding it to all ${config.allWebhookUrls.length} routed Odoo URL(s).`,
+    forwarded
+      ? `Forwarding it to all ${config.allWebhookUrls.length} routed Odoo URL(s).`
+      : "Forwarded to no Odoo: it carries no valid X-Clover-Auth, and CLOVER_WEBHOOK_AUTH_CODE is set.",
     BANNER,
   ].join("\n"));
-  return config.allWebhookUrls.map((url) => ({ url, merchantIds: [] }));
+  return forwarded ? config.allWebhookUrls.map((url) => ({ url, merchantIds: [] })) : [];
 }
 
 // Distinct Odoo URLs for the event's merchants: each Odoo gets one copy of a batch, however many of its

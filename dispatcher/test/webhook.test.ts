@@ -317,12 +317,25 @@ describe("POST /clover/webhook with CLOVER_WEBHOOK_AUTH_CODE set", () => {
     expect(logged).not.toContain(AUTH);
   });
 
-  it("still forwards the verification body without a header to every Odoo", async () => {
+  it("logs an unauthenticated verification body but forwards it to no Odoo: no amplification", async () => {
     const prefix = uniquePrefix();
+    const warn = vi.spyOn(console, "warn");
     const body = JSON.stringify({ verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11" });
     const response = await call("/clover/webhook", { method: "POST", body, headers: { "content-type": JSON_TYPE } }, authEnv(prefix));
     expect(response.status).toBe(200);
-    expect((await received(prefix)).map((record) => record.path).sort()).toEqual([`/${prefix}/odoo-a`, `/${prefix}/odoo-b`]);
+    expect(await received(prefix)).toEqual([]);
+    const banner = warn.mock.calls.map(([line]) => String(line)).find((line) => line.includes("VERIFICATION CODE"));
+    expect(banner).toContain('"5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11"');
+    expect(banner).toContain("Forwarded to no Odoo");
+  });
+
+  it("forwards a verification body carrying the code to every Odoo", async () => {
+    const prefix = uniquePrefix();
+    const body = JSON.stringify({ verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11" });
+    expect((await post(body, authEnv(prefix))).status).toBe(200);
+    const records = await received(prefix);
+    expect(records.map((record) => record.path).sort()).toEqual([`/${prefix}/odoo-a`, `/${prefix}/odoo-b`]);
+    expect(records.map((record) => record.cloverAuth)).toEqual([AUTH, AUTH]);
   });
 
   it("does not parse a large unauthenticated body for a verification code", async () => {
