@@ -4,13 +4,6 @@
     'category': 'Accounting/Payment Providers',
     'sequence': 360,
     'summary': "Clover payments: hosted iframe checkout, terminals, refunds and webhooks.",
-    # Without it Odoo shows README.md on the Apps screen, parsed as reStructuredText: garbled, and
-    # a docutils error in the log of every install and upgrade.
-    'description': """
-Clover as a payment provider: Connect to Clover (OAuth), portal payments in Clover's hosted
-iframe, saved cards, collection on Clover terminals or by keyed card from invoices and sale
-orders, captures, voids, refunds and credits, surcharges, receipts, and webhooks that reconcile.
-""",
     'author': "Fusion Clover",
     'website': "https://www.clover.com",
     'depends': ['payment', 'account_payment', 'sale'],
