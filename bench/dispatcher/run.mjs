@@ -50,6 +50,7 @@ async function main() {
         (base) => healthzBurst(base),
         (base) => forgedStates(base),
         (base, workerd) => forgedWebhooks(base, receiver, workerd),
+        (base, workerd) => unauthenticatedVerifications(base, receiver, workerd),
         (base) => manyMerchants(base, receiver),
       ])),
       // Memory is measured on a workerd of its own, not one already grown by the load above.
@@ -348,23 +349,36 @@ async function webhookThroughput(base, receiver, workerd, merchantIds, scenario,
 }
 
 // A flood of webhooks with a wrong X-Clover-Auth: all refused at the dispatcher, none reaching an Odoo.
-async function forgedWebhooks(base, receiver, workerd) {
-  const options = {
-    url: `${base}/clover/webhook`, method: "POST", connections: 100, body: firehose([FAN_OUT_MERCHANTS[0]]),
+function forgedWebhooks(base, receiver, workerd) {
+  return unforwardedFlood(base, receiver, workerd, {
+    scenario: "100 concurrent forged webhooks, refused at the dispatcher", status: 403, body: firehose([FAN_OUT_MERCHANTS[0]]),
     headers: { "content-type": "application/json", "x-clover-auth": "forged-bench-auth" },
-  };
+  });
+}
+
+// A flood of unauthenticated verification bodies once the auth code is set: answered and logged, but none
+// multiplied into one request per Odoo.
+function unauthenticatedVerifications(base, receiver, workerd) {
+  return unforwardedFlood(base, receiver, workerd, {
+    scenario: "100 concurrent unauthenticated verification bodies", status: 200,
+    body: JSON.stringify({ verificationCode: "5220ecf5-0d3a-4c4b-9a1e-2f7d0c9b8e11" }), headers: { "content-type": "application/json" },
+  });
+}
+
+async function unforwardedFlood(base, receiver, workerd, { scenario, status, body, headers }) {
+  const options = { url: `${base}/clover/webhook`, method: "POST", connections: 100, body, headers };
   await autocannon({ ...options, duration: 1 }); // warm-up
   await receiver.reset();
   const cpuBefore = cpuMs(workerd);
   const result = await autocannon({ ...options, duration: THROUGHPUT_SECONDS });
   const { count: forwarded } = await settledStats(receiver);
-  const refused = result.statusCodeStats?.["403"]?.count ?? 0;
-  const rate = refused / THROUGHPUT_SECONDS;
-  const others = result.requests.sent - refused;
+  const answered = result.statusCodeStats?.[String(status)]?.count ?? 0;
+  const rate = answered / THROUGHPUT_SECONDS;
+  const others = result.requests.sent - answered;
   return {
-    scenario: "100 concurrent forged webhooks, refused at the dispatcher", original: "—", target: "≥ 1,000 req/s, 0 forwarded",
+    scenario, original: "—", target: "≥ 1,000 req/s, 0 forwarded",
     short: `${Math.round(rate).toLocaleString("en")} req/s, ${forwarded} forwarded`,
-    measured: `${Math.round(rate)} req/s 403 over ${THROUGHPUT_SECONDS} s, ${others} other answers or errors, ${forwarded} forwarded to an Odoo; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; workerd CPU ${((cpuMs(workerd) - cpuBefore) / Math.max(refused, 1)).toFixed(3)} ms per request`,
+    measured: `${Math.round(rate)} req/s ${status} over ${THROUGHPUT_SECONDS} s, ${others} other answers or still in flight at the end, ${forwarded} forwarded to an Odoo; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; workerd CPU ${((cpuMs(workerd) - cpuBefore) / Math.max(answered, 1)).toFixed(3)} ms per request`,
     met: rate >= 1000 && forwarded === 0,
   };
 }
