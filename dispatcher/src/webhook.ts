@@ -116,18 +116,18 @@ function dropArrayElements(this: unknown, _key: string, value: unknown): unknown
 // Clover shows the code once, and before the app's auth code exists every Odoo must be able to log it too, so
 // it goes to all of them. Once CLOVER_WEBHOOK_AUTH_CODE is set, verification is done and its operator reads
 // this log: an unauthenticated body then reaches no Odoo, else one forged request would become one per Odoo.
+// `authenticated` is true when no auth code is set: then every verification body is forwarded.
 function announceVerification(code: string, authenticated: boolean, config: Config): Route[] {
-  const forwarded = !config.webhookAuthCode || authenticated;
   console.warn([
     BANNER,
     `CLOVER WEBHOOK VERIFICATION CODE: ${JSON.stringify(code)}`,
     "Paste it in Clover's Developer Dashboard > App Settings > Webhooks, then press Verify.",
-    forwarded
+    authenticated
       ? `Forwarding it to all ${config.allWebhookUrls.length} routed Odoo URL(s).`
       : "Forwarded to no Odoo: it carries no valid X-Clover-Auth, and CLOVER_WEBHOOK_AUTH_CODE is set.",
     BANNER,
   ].join("\n"));
-  return forwarded ? config.allWebhookUrls.map((url) => ({ url, merchantIds: [] })) : [];
+  return authenticated ? config.allWebhookUrls.map((url) => ({ url, merchantIds: [] })) : [];
 }
 
 // Distinct Odoo URLs for the event's merchants: each Odoo gets one copy of a batch, however many of its
