@@ -77,7 +77,7 @@ class CloverWebhookController(http.Controller):
         if not header:
             return 401, f"no {AUTH_HEADER} header"
         if not any(key.auth_code or key.app_secret for key in keys):
-            return 403, "no webhook auth code or app secret is configured"
+            return 403, "no enabled Clover provider has a webhook auth code or app secret"
         return 403, f"wrong {AUTH_HEADER}"
 
     @staticmethod

@@ -2,7 +2,7 @@ import json
 import logging
 
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import file_open, mute_logger
 
 from odoo.addons.fusion_clover.controllers.webhook import MAX_WEBHOOK_BYTES, WEBHOOK_ROUTE
 from odoo.addons.fusion_clover.tests.webhook_common import WEBHOOK_LOGGER, CloverWebhookCommon
@@ -46,12 +46,24 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
         self.assertEqual(sent['status'], 200)
         self.assertIn(sent['verificationCode'], logs.output[0])
 
-    def test_verification_body_with_anything_else_is_not_a_verification(self):
-        response = self._refused_post({'verificationCode': 'abc-123', 'merchants': {}}, auth=False)
-        self._assert_refused(response, 401, "no X-Clover-Auth")
-        # A code that could forge a log line is no verification code either.
-        response = self._refused_post({'verificationCode': 'x\nINFO forged'}, auth=False)
-        self._assert_refused(response, 401, "no X-Clover-Auth")
+    def test_verification_vectors_shared_with_the_dispatcher(self):
+        """Unauthenticated, a body is the verification body exactly when the dispatcher also
+        takes it for one: both read tests/data/verification_body_vectors.json."""
+        with file_open('fusion_clover/tests/data/verification_body_vectors.json') as vectors_file:
+            vectors = json.load(vectors_file)['vectors']
+        self.assertGreaterEqual(len(vectors), 15)
+        for vector in vectors:
+            with self.subTest(vector['name']):
+                body = vector['body'].encode()
+                if vector['code'] is None:
+                    self._assert_refused(self._refused_post(body, auth=False), 401, "no X-Clover-Auth")
+                    continue
+                with self.assertLogs(WEBHOOK_LOGGER, logging.WARNING) as logs:
+                    response = self._post_webhook(body, auth=False)
+                self.assertEqual(response.status_code, 200)
+                [line] = logs.output
+                self.assertIn(f"VERIFICATION CODE: {vector['code']} ", line)
+                self.assertFalse(self._events())
 
     # === Authentication === #
 
@@ -83,7 +95,7 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
     def test_no_secret_configured_refuses_everything_but_the_verification(self):
         self.provider.write({'clover_webhook_auth_code': False, 'clover_app_secret': False})
         response = self._refused_post(self._one_event(), auth='anything')
-        self._assert_refused(response, 403, "no webhook auth code or app secret is configured")
+        self._assert_refused(response, 403, "no enabled Clover provider has a webhook auth code or app secret")
         with self.assertLogs(WEBHOOK_LOGGER, logging.WARNING):
             self.assertEqual(self._emulator_delivers('webhooks/verify')['status'], 200)
 
@@ -92,7 +104,7 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
         stored, no longer open the route."""
         self.provider.state = 'disabled'
         response = self._refused_post(self._one_event())
-        self._assert_refused(response, 403, "no webhook auth code or app secret is configured")
+        self._assert_refused(response, 403, "no enabled Clover provider has a webhook auth code or app secret")
 
     def test_get_is_refused(self):
         response = self.url_open(WEBHOOK_ROUTE, headers={'X-Clover-Auth': self.auth_code})
