@@ -33,8 +33,8 @@ export async function handleWebhook(request: Request, config: Config): Promise<R
   const body = await readBounded(request, MAX_WEBHOOK_BYTES);
   if (!body) return textResponse(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
   const header = request.headers.get("x-clover-auth");
-  const code = config.webhookAuthCode;
-  const authenticated = !code || (header !== null && sameBytes(new TextEncoder().encode(header), code));
+  const authCode = config.webhookAuthCode;
+  const authenticated = !authCode || (header !== null && sameBytes(new TextEncoder().encode(header), authCode));
   // Only a body as small as the verification body is parsed before authentication.
   if (!authenticated && body.byteLength > MAX_VERIFICATION_BYTES) return refuse(header);
   const event = parseJsonObject(body, dropArrayElements);
