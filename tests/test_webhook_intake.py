@@ -7,6 +7,8 @@ from odoo.tools import file_open, mute_logger
 from odoo.addons.fusion_clover.controllers.webhook import MAX_WEBHOOK_BYTES, WEBHOOK_ROUTE
 from odoo.addons.fusion_clover.tests.webhook_common import WEBHOOK_LOGGER, CloverWebhookCommon
 
+NO_KEY_REASON = "no enabled Clover provider has a webhook auth code or app secret"
+
 
 @tagged('post_install', '-at_install')
 class TestCloverWebhookIntake(CloverWebhookCommon):
@@ -95,7 +97,7 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
     def test_no_secret_configured_refuses_everything_but_the_verification(self):
         self.provider.write({'clover_webhook_auth_code': False, 'clover_app_secret': False})
         response = self._refused_post(self._one_event(), auth='anything')
-        self._assert_refused(response, 403, "no enabled Clover provider has a webhook auth code or app secret")
+        self._assert_refused(response, 403, NO_KEY_REASON)
         with self.assertLogs(WEBHOOK_LOGGER, logging.WARNING):
             self.assertEqual(self._emulator_delivers('webhooks/verify')['status'], 200)
 
@@ -104,7 +106,7 @@ class TestCloverWebhookIntake(CloverWebhookCommon):
         stored, no longer open the route."""
         self.provider.state = 'disabled'
         response = self._refused_post(self._one_event())
-        self._assert_refused(response, 403, "no enabled Clover provider has a webhook auth code or app secret")
+        self._assert_refused(response, 403, NO_KEY_REASON)
 
     def test_get_is_refused(self):
         response = self.url_open(WEBHOOK_ROUTE, headers={'X-Clover-Auth': self.auth_code})
