@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import secrets
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -22,6 +23,8 @@ _SUBJECT_RE = re.compile(r'[A-Za-z0-9_-]{43}')
 _AUTHORITY_RE = re.compile(r'([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?')
 # `iat` must be exact as a number in JavaScript too (the dispatcher verifies the same states).
 _MAX_SAFE_INTEGER = 2 ** 53 - 1
+_EPOCH = datetime(1970, 1, 1)  # Naive UTC, as Odoo's datetimes.
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 # === AMOUNTS === #
@@ -54,6 +57,19 @@ def parse_clover_amount(minor_amount, currency):
     :rtype: float
     """
     return float(Decimal(int(minor_amount)).scaleb(-currency.decimal_places))
+
+
+# === TIMES === #
+
+def format_clover_time(when):
+    """Return a naive UTC datetime (Odoo's) as Clover's times: milliseconds since the epoch.
+    Integer arithmetic: no float rounds a time to the millisecond before."""
+    return (when - _EPOCH) // _MILLISECOND
+
+
+def parse_clover_time(milliseconds):
+    """Return Clover's milliseconds since the epoch as a naive UTC datetime (Odoo's)."""
+    return _EPOCH + milliseconds * _MILLISECOND
 
 
 # === REFUNDS === #

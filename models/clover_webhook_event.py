@@ -1,6 +1,5 @@
 import hashlib
 from collections import namedtuple
-from datetime import UTC, datetime
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -8,7 +7,7 @@ from odoo.tools import SQL
 
 from odoo.addons.payment.logging import get_payment_logger
 
-from .. import const
+from .. import const, utils
 from .payment_provider import CloverAPIError
 
 _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
@@ -145,7 +144,7 @@ class CloverWebhookEvent(models.Model):
     def _clover_event_time(self, ts):
         if ts is None:
             return None
-        return datetime.fromtimestamp(ts / 1000, tz=UTC).replace(tzinfo=None)
+        return utils.parse_clover_time(ts)
 
     # === PROCESSING === #
 

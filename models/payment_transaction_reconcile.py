@@ -22,9 +22,12 @@ RECONCILE_TERMINAL_AFTER = timedelta(minutes=10)
 RECONCILE_FOR = timedelta(days=7)
 # Transactions looked up between two commits of the reconciliation cron.
 RECONCILE_BATCH = 20
-# Charges listed per page, and pages read, when looking for a charge whose answer was lost.
+# Charges listed per page when looking for a charge whose answer was lost. Clover lists the
+# newest first; the lookup stops at the first page reaching back before the transaction (less
+# CHARGE_CLOCK_SKEW, for the two clocks), and reads at most CHARGE_PAGES_MAX pages in one run.
 CHARGE_PAGE_SIZE = 100
-CHARGE_PAGES = 3
+CHARGE_PAGES_MAX = 20
+CHARGE_CLOCK_SKEW = timedelta(minutes=15)
 # The transaction states Clover's record may still change.
 OPEN_STATES = ('draft', 'pending', 'authorized')
 
@@ -266,9 +269,11 @@ class PaymentTransaction(models.Model):
 
     def _clover_find_charge_id(self):
         """Return the id of the Clover charge made for this transaction, found by the reference
-        its metadata carries among the latest charges (a charge whose answer was lost)."""
+        its metadata carries among the charges made since it was created (a charge whose answer
+        was lost)."""
+        oldest_ms = utils.format_clover_time(self.create_date - CHARGE_CLOCK_SKEW)
         params = {'limit': CHARGE_PAGE_SIZE}
-        for _page in range(CHARGE_PAGES):
+        for _page in range(CHARGE_PAGES_MAX):
             listing = self.provider_id._clover_api_request(
                 'ecommerce', 'GET', '/v1/charges', params=params, reference=self.reference,
             )
@@ -276,9 +281,13 @@ class PaymentTransaction(models.Model):
             for charge in charges:
                 if (charge.get('metadata') or {}).get('odoo_reference') == self.reference:
                     return charge['id']
-            if not listing.get('has_more') or not charges:
+            if not listing.get('has_more') or not charges or charges[-1].get('created', 0) < oldest_ms:
                 return None
             params = {**params, 'starting_after': charges[-1]['id']}
+        _logger.warning(
+            "Clover charge of %s not found in the latest %s charges; looked up again next run.",
+            self.reference, CHARGE_PAGES_MAX * CHARGE_PAGE_SIZE,
+        )
         return None
 
     def _clover_find_terminal_payment_id(self):

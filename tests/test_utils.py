@@ -1,4 +1,6 @@
-from odoo.tests import TransactionCase, tagged
+from datetime import datetime
+
+from odoo.tests import BaseCase, TransactionCase, tagged
 
 from odoo.addons.fusion_clover import const, utils
 
@@ -38,6 +40,16 @@ class TestCloverAmounts(TransactionCase):
             with self.subTest(currency=currency.name):
                 cents = utils.format_clover_amount(amount, currency)
                 self.assertEqual(utils.parse_clover_amount(cents, currency), amount)
+
+
+@tagged('post_install', '-at_install')
+class TestCloverTimes(BaseCase):
+
+    def test_times_are_milliseconds_since_the_epoch_in_utc(self):
+        # Clover's documented charge example: created 1623551758243 is 2021-06-13 02:35:58.243 UTC.
+        when = datetime(2021, 6, 13, 2, 35, 58, 243000)
+        self.assertEqual(utils.format_clover_time(when), 1623551758243)
+        self.assertEqual(utils.parse_clover_time(1623551758243), when)
 
 
 @tagged('post_install', '-at_install')

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 import requests
 
@@ -6,6 +7,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.fusion_clover.models import payment_transaction_reconcile as reconcile
 from odoo.addons.fusion_clover.models.clover_webhook_event import MAX_ATTEMPTS
 from odoo.addons.fusion_clover.tests.webhook_common import (
     EVENT_LOGGER,
@@ -96,6 +98,58 @@ class TestCloverWebhookReconcile(CloverWebhookCommon):
         self.assertEqual(tx.state, 'pending')
         self._reconcile_pending()
         self.assertEqual(tx.state, 'done')
+
+    def _dashboard_charges(self, count):
+        """Make `count` charges at Clover that are not Odoo's (from the merchant's dashboard)."""
+        for _charge in range(count):
+            self._dashboard('POST', '/v1/charges', {
+                'amount': 100, 'currency': 'usd', 'source': self._card_token(),
+            })
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER, RECONCILE_LOGGER)
+    def test_cron_finds_a_lost_charge_however_many_charges_came_after_it(self):
+        tx = self._lost_answer_tx()
+        self._dashboard_charges(7)  # Four pages of two charges from the newest to the lost one.
+        self._age(tx)
+
+        with patch.object(reconcile, 'CHARGE_PAGE_SIZE', 2):
+            self._reconcile_pending()
+
+        self.assertEqual(len(self._clover_requests('/v1/charges', method='GET')), 4)
+        self.assertEqual(tx.state, 'done')
+        self.assertEqual(tx.provider_reference, self._clover_charge_id(tx))
+        self.assertEqual(self._counters()['charges_created'], 8)  # Looked up, never sent again.
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER, RECONCILE_LOGGER)
+    def test_cron_stops_listing_charges_at_those_older_than_the_transaction(self):
+        self._emulator('POST', 'clock', {'advance': -3600})  # Charges made an hour ago.
+        self._dashboard_charges(6)
+        self._emulator('POST', 'clock', {'advance': 3600})
+        self._emulator('POST', 'faults', {'path': '/v1/charges', 'drop': True})  # Never arrived.
+        tx = self._create_transaction('direct')
+        tx._clover_pay_with_card_token(self._card_token())
+        self._age(tx)
+
+        with patch.object(reconcile, 'CHARGE_PAGE_SIZE', 2):
+            self._reconcile_pending()
+
+        self.assertEqual(tx.state, 'pending')
+        # One page: its charges are older than the transaction, so none later can be its charge.
+        self.assertEqual(len(self._clover_requests('/v1/charges', method='GET')), 1)
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER)
+    def test_cron_reads_a_bounded_number_of_charge_pages_per_run(self):
+        tx = self._lost_answer_tx()
+        self._dashboard_charges(5)
+        self._age(tx)
+
+        with patch.object(reconcile, 'CHARGE_PAGE_SIZE', 1), patch.object(reconcile, 'CHARGE_PAGES_MAX', 3), \
+                self.assertLogs(RECONCILE_LOGGER, 'WARNING') as logs:
+            self._reconcile_pending()
+
+        self.assertEqual(tx.state, 'pending')  # Looked up again on the next run.
+        self.assertEqual(len(self._clover_requests('/v1/charges', method='GET')), 3)
+        self.assertIn(f"Clover charge of {tx.reference} not found in the latest 3 charges", logs.output[0])
 
     # === Batches, duplicates, other merchants === #
 
