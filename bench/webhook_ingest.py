@@ -64,7 +64,8 @@ class Server:
 
     def __init__(self):
         self.port = free_port()
-        self.log = open(TMP / 'webhook_ingest_odoo.log', 'wb')  # noqa: SIM115
+        self.log_path = TMP / 'webhook_ingest_odoo.log'
+        self.log = open(self.log_path, 'wb')  # noqa: SIM115
         self.process = subprocess.Popen(
             [PY, f'{ODOO}/odoo-bin', '-c', CONFIG, '-d', DB, '--workers', '2',
              '--max-cron-threads', '0', '--http-port', str(self.port),
@@ -96,6 +97,13 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+    def check_log(self):
+        """Refuse the figures of a server that crashed somewhere: a process dying and restarted
+        (once, the websocket process, for a missing package) spends the cores being measured."""
+        tracebacks = self.log_path.read_text(errors='replace').count('Traceback (most recent call last)')
+        if tracebacks:
+            raise RuntimeError(f"the Odoo server logged {tracebacks} traceback(s); see {self.log_path}")
 
 
 def group_cpu_seconds(pgid):
@@ -267,6 +275,7 @@ def main():
             flood.recorded = provider.events() - before
             flood.events = events
         ceiling = measured_flood(server, login_cpu_ms, None, None, path='/web/health')
+        server.check_log()
         print(f"{'flood':<28} {'requests':>9} {'seconds':>8} {'req/s':>8} {'events/s':>9} "
               f"{'Odoo CPU ms/req':>16} {'statuses':<16} {'login median/p95 ms':>20}")
         print(f"{'idle':<28} {'':>9} {'':>8} {'':>8} {'':>9} {'':>16} {'':<16} "
