@@ -281,7 +281,7 @@ class PaymentTransaction(models.Model):
             for charge in charges:
                 if (charge.get('metadata') or {}).get('odoo_reference') == self.reference:
                     return charge['id']
-            if not listing.get('has_more') or not charges or charges[-1].get('created', 0) < oldest_ms:
+            if not listing.get('has_more') or not charges or _created_before(charges[-1], oldest_ms):
                 return None
             params = {**params, 'starting_after': charges[-1]['id']}
         _logger.warning(
@@ -303,3 +303,9 @@ class PaymentTransaction(models.Model):
             if payment.get('externalPaymentId') == self.clover_external_payment_id:
                 return payment['id']
         return None
+
+
+def _created_before(charge, milliseconds):
+    """Whether Clover says the charge was made before this time (one without a time is not)."""
+    created = charge.get('created')
+    return isinstance(created, int) and created < milliseconds
