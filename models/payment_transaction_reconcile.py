@@ -285,7 +285,8 @@ class PaymentTransaction(models.Model):
                 return None
             params = {**params, 'starting_after': charges[-1]['id']}
         _logger.warning(
-            "Clover charge of %s not found in the latest %s charges; looked up again next run.",
+            "Clover charge of %s not found in the latest %s charges; look for its reference in "
+            "the Clover dashboard (its webhook still settles it).",
             self.reference, CHARGE_PAGES_MAX * CHARGE_PAGE_SIZE,
         )
         return None

@@ -4,7 +4,7 @@ from unittest.mock import patch
 import requests
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.fusion_clover.models import payment_transaction_reconcile as reconcile
@@ -121,6 +121,20 @@ class TestCloverWebhookReconcile(CloverWebhookCommon):
         self.assertEqual(self._counters()['charges_created'], 8)  # Looked up, never sent again.
 
     @mute_logger(TX_LOGGER, PROVIDER_LOGGER, RECONCILE_LOGGER)
+    def test_cron_finds_a_lost_charge_that_clovers_clock_dates_before_the_transaction(self):
+        self._emulator('POST', 'clock', {'advance': -600})  # Clover's clock 10 minutes behind.
+        tx = self._lost_answer_tx()
+        self._dashboard_charges(2)
+        self._emulator('POST', 'clock', {'advance': 600})
+        self._age(tx)
+
+        with patch.object(reconcile, 'CHARGE_PAGE_SIZE', 2):
+            self._reconcile_pending()
+
+        self.assertEqual(len(self._clover_requests('/v1/charges', method='GET')), 2)
+        self.assertEqual(tx.state, 'done')
+
+    @mute_logger(TX_LOGGER, PROVIDER_LOGGER, RECONCILE_LOGGER)
     def test_cron_stops_listing_charges_at_those_older_than_the_transaction(self):
         self._emulator('POST', 'clock', {'advance': -3600})  # Charges made an hour ago.
         self._dashboard_charges(6)
@@ -147,7 +161,7 @@ class TestCloverWebhookReconcile(CloverWebhookCommon):
                 self.assertLogs(RECONCILE_LOGGER, 'WARNING') as logs:
             self._reconcile_pending()
 
-        self.assertEqual(tx.state, 'pending')  # Looked up again on the next run.
+        self.assertEqual(tx.state, 'pending')
         self.assertEqual(len(self._clover_requests('/v1/charges', method='GET')), 3)
         self.assertIn(f"Clover charge of {tx.reference} not found in the latest 3 charges", logs.output[0])
 
@@ -300,3 +314,14 @@ class TestCloverWebhookReconcile(CloverWebhookCommon):
         self._process_events()
 
         self.assertEqual(tx.state, 'done')
+
+
+@tagged('post_install', '-at_install')
+class TestCloverChargeListing(BaseCase):
+
+    def test_only_a_charge_dated_before_the_transaction_ends_the_listing(self):
+        self.assertTrue(reconcile._created_before({'created': 999}, 1000))
+        self.assertFalse(reconcile._created_before({'created': 1000}, 1000))
+        # Clover's list without a usable time: keep paging rather than miss the charge.
+        for charge in ({}, {'created': None}, {'created': '999'}):
+            self.assertFalse(reconcile._created_before(charge, 1000), charge)
