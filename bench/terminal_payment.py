@@ -21,7 +21,7 @@ import psycopg2
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _terminal_stack as stack  # noqa: E402
+import _stack as stack  # noqa: E402
 
 DATABASE = os.environ['FUSION_CLOVER_BENCH_DB']
 CONFIG = os.environ['FUSION_CLOVER_BENCH_CONFIG']
@@ -142,6 +142,7 @@ def main():
         done, on_bus, idle_in_transaction = wait_until_done(tx_ids, BLOCK * TERMINALS + 60)
         client.stop.set()
         client.join(60)
+        server.check_log()
         for query in sorted(set(idle_in_transaction)):
             print(f"# idle in transaction over 2 s, last query: {query}")
         report(emulator, started['committed_at'], tx_ids, done, on_bus, len(set(idle_in_transaction)),

@@ -23,10 +23,7 @@
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -34,10 +31,11 @@ from pathlib import Path
 
 import psycopg2
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _stack as stack  # noqa: E402
+
 DB = os.environ['FUSION_CLOVER_BENCH_DB']
 CONFIG = os.environ['FUSION_CLOVER_BENCH_CONFIG']
-ODOO = os.environ.get('FUSION_CLOVER_ODOO', '/opt/odoo19')
-PY = os.environ.get('FUSION_CLOVER_PY', sys.executable)
 TMP = Path(os.environ.get('FUSION_CLOVER_BENCH_TMP', '/tmp'))
 
 ROUTE = '/payment/clover/webhook'
@@ -48,62 +46,8 @@ FLOOD_SECONDS = 8.0      # Each flood stops after this long...
 FLOOD_MAX_REQUESTS = 20000  # ...or this many requests, whichever comes first.
 LOGIN_SAMPLES_IDLE = 40
 BATCH_EVENTS = 25        # Events per POST in the batched run (Clover batches).
-START_TIMEOUT = 120
 TARGET_EVENTS = 300
 TARGET_FORGED = 1000
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`odoo-bin --workers 2` on loopback, always stopped with its whole process group."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.log_path = TMP / 'webhook_ingest_odoo.log'
-        self.log = open(self.log_path, 'wb')  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [PY, f'{ODOO}/odoo-bin', '-c', CONFIG, '-d', DB, '--workers', '2',
-             '--max-cron-threads', '0', '--http-port', str(self.port),
-             '--gevent-port', str(free_port()), '--log-level', 'warn'],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def wait_ready(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"odoo-bin exited with {self.process.returncode}")
-            try:
-                status, _ = request(http.client.HTTPConnection('127.0.0.1', self.port, timeout=5),
-                                    'GET', '/web/health')
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError("odoo-bin did not answer /web/health in time")
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
-
-    def check_log(self):
-        """Refuse the figures of a server that crashed somewhere: a process dying and restarted
-        (once, the websocket process, for a missing package) spends the cores being measured."""
-        tracebacks = self.log_path.read_text(errors='replace').count('Traceback (most recent call last)')
-        if tracebacks:
-            raise RuntimeError(f"the Odoo server logged {tracebacks} traceback(s); see {self.log_path}")
 
 
 def group_cpu_seconds(pgid):
@@ -246,24 +190,25 @@ def result(figure, measured, target, met):
 
 def measured_flood(server, login_cpu_ms, make_body, auth, path=ROUTE):
     """Run one flood and note the server's CPU milliseconds it cost, the login timer's taken out."""
-    cpu_before = group_cpu_seconds(server.process.pid)
+    cpu_before = group_cpu_seconds(server.popen.pid)
     flood = Flood(server.port, make_body, auth, path=path).run()
-    flood.cpu_ms = max((group_cpu_seconds(server.process.pid) - cpu_before) * 1000
+    flood.cpu_ms = max((group_cpu_seconds(server.popen.pid) - cpu_before) * 1000
                        - login_cpu_ms * len(flood.login_times), 0)
     return flood
 
 
 def main():
     provider = Provider()
-    server = Server()
+    server = None
     try:
-        server.wait_ready()
+        server = stack.OdooServer(CONFIG, DB, TMP / 'webhook_ingest_odoo.log', cron_threads=0,
+                                  log_level='warn')
         for _warm_up in range(5):
             time_login(server.port)
-        cpu_before = group_cpu_seconds(server.process.pid)
+        cpu_before = group_cpu_seconds(server.popen.pid)
         idle = [time_login(server.port) for _sample in range(LOGIN_SAMPLES_IDLE)]
         # What one /web/login costs the server, to take the login timer out of the floods' CPU.
-        login_cpu_ms = (group_cpu_seconds(server.process.pid) - cpu_before) * 1000 / LOGIN_SAMPLES_IDLE
+        login_cpu_ms = (group_cpu_seconds(server.popen.pid) - cpu_before) * 1000 / LOGIN_SAMPLES_IDLE
         floods = {}
         for name, make_body, auth, events in (
             ('valid, 1 event per POST', firehose(1), AUTH_CODE, 1),
@@ -328,7 +273,8 @@ def main():
         for label, flood in (('valid flood', single), ('forged flood', forged)):
             result(f"/web/login median during the {label}", f"{median(flood.login_times):.1f} ms", '-', None)
     finally:
-        server.stop()
+        if server:
+            server.stop()
         provider.restore()
 
 

@@ -14,7 +14,7 @@ import requests
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, 'bench'))
-import _terminal_stack as stack  # noqa: E402
+import _stack as stack  # noqa: E402
 
 ADDONS_PATH = os.environ['FUSION_CLOVER_ADDONS_PATH']
 CUSTOMER_DELAY = 15  # Seconds the emulated customer takes: Odoo is killed well before.
@@ -63,6 +63,7 @@ def test_a_killed_odoo_resumes_the_payment_without_taking_it_twice(database):
         stack.wait_for(at_the_device, 60, what="the payment at the device")
         server.kill()
         server.log.close()
+        server.check_log()
         assert tx_row(name, tx_id)['state'] == 'pending'
 
         server = stack.OdooServer(config, name, folder / 'odoo-2.log')
@@ -71,6 +72,7 @@ def test_a_killed_odoo_resumes_the_payment_without_taking_it_twice(database):
 
         row = tx_row(name, tx_id)
         assert row['state'] == 'done', row
+        server.check_log()
         counters = emulator.control('GET', 'counters')
         assert counters['terminal_operations'] == 1  # One customer interaction, one payment.
         assert counters['idempotent_replays'] >= 1
