@@ -30,3 +30,11 @@ def test_a_clean_log_passes_and_a_new_run_starts_a_new_log(tmp_path):
     process = run_to_the_end("print('served')", log_path)
     process.check_log()
     assert log_path.read_text() == 'served\n'
+
+
+def test_an_odoo_that_dies_at_start_is_reported_at_once(tmp_path):
+    """Not after the 120 s wait for its pages: here odoo-bin refuses an unknown log level."""
+    config = tmp_path / 'odoo.conf'
+    config.write_text('[options]\n')
+    with pytest.raises(RuntimeError, match=r"odoo-bin exited with [1-9]"):
+        stack.OdooServer(str(config), 'no_such_database', tmp_path / 'odoo.log', log_level='no-such-level')
